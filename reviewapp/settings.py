@@ -143,17 +143,25 @@ STORAGES = {
 
 # Email: EMAIL_URL (smtp://user:pass@host:587, submission://... for STARTTLS), else the console.
 _email = dj_email_url.parse(env("EMAIL_URL", "console:"))
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-EMAIL_HOST = _email["EMAIL_HOST"]
-EMAIL_PORT = _email["EMAIL_PORT"]
-EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
-EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
-EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
-EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
-EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT") or 20
+EMAIL_CONFIGURED = _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+MAILERS = {
+    "default": {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": {
+            "host": _email["EMAIL_HOST"],
+            "port": _email["EMAIL_PORT"],
+            "username": _email["EMAIL_HOST_USER"],
+            "password": _email["EMAIL_HOST_PASSWORD"],
+            "use_tls": _email["EMAIL_USE_TLS"],
+            "use_ssl": _email["EMAIL_USE_SSL"],
+            "timeout": _email.get("EMAIL_TIMEOUT") or 20,
+        }
+        if EMAIL_CONFIGURED
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Tandem <tandem@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_CONFIGURED = _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
 
 # Celery: CELERY_BROKER_URL (redis://host:6379/0), else kombu's filesystem transport in var/,
 # so jobs run in a separate worker exactly as in production, with no server to install.
