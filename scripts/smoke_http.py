@@ -70,6 +70,23 @@ def main() -> None:
     if status != 200 or "Your role: Reviewer" not in page:
         fail(f"ada does not see the demo project as a reviewer ({status})")
 
+    outsider = Client()
+    status, _, _ = outsider.get("/accounts/signup/")
+    if status == 200:  # ALLOW_SIGNUP=1: a new account that is in no project
+        name = f"outsider{int(time.time())}"
+        password = "an-outsider-pass-phrase-1"
+        status, url, _ = outsider.post("/accounts/signup/", {
+            "username": name, "display_name": "Otto", "email": f"{name}@example.org",
+            "password1": password, "password2": password}, "/accounts/signup/")
+        if url.rstrip("/") != BASE:
+            fail(f"signing up {name} ended at {url} ({status})")
+        status, _, _ = outsider.get(PROJECT)
+        if status != 404:
+            fail(f"a non-member got {status} on the demo project, not 404")
+        print("smoke: a non-member gets 404 on the demo project")
+    else:
+        print("smoke: sign-up is closed (ALLOW_SIGNUP unset): non-member check not run")
+
     status, url, _ = lead.post(PROJECT + "jobs/health-check/", {}, PROJECT)
     match = re.search(r"/jobs/(\d+)/$", url)
     if status != 200 or not match:

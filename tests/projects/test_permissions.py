@@ -1,0 +1,131 @@
+"""Every project URL, walked with every role and both methods.
+
+The walk covers every URL pattern that takes a project `slug`, in every app, found from
+the resolver: a view added later fails this test until ACCESS says who may use it.
+"""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from projects.models import Job, Role
+from tests.factories import InvitationFactory, JobFactory
+
+# url name -> (role needed for GET, role needed for POST); None: the method is not allowed.
+ACCESS = {
+    "projects:overview": (Role.VIEWER, None),
+    "projects:references": (Role.VIEWER, None),
+    "projects:screening": (Role.VIEWER, None),
+    "projects:fulltext": (Role.VIEWER, None),
+    "projects:extraction": (Role.VIEWER, None),
+    "projects:coding": (Role.VIEWER, None),
+    "projects:reports": (Role.VIEWER, None),
+    "projects:team": (Role.VIEWER, None),
+    "projects:team_invite": (None, Role.LEAD),
+    "projects:team_role": (None, Role.LEAD),
+    "projects:team_remove": (None, Role.LEAD),
+    "projects:invitation_revoke": (None, Role.LEAD),
+    "projects:settings": (Role.LEAD, Role.LEAD),
+    "projects:activity": (Role.LEAD, None),
+    "projects:jobs": (Role.VIEWER, None),
+    "projects:job_health_check": (None, Role.REVIEWER),
+    "projects:job": (Role.VIEWER, None),
+    "projects:job_retry": (None, Role.REVIEWER),
+    "projects:job_file": (Role.VIEWER, None),
+}
+
+RANK = {None: 0, "outsider": 0, Role.VIEWER: 1, Role.REVIEWER: 2, Role.LEAD: 3}
+WHO = ["anonymous", "outsider", "viewer", "ada", "lead"]
+ROLE_OF = {"anonymous": None, "outsider": "outsider", "viewer": Role.VIEWER,
+           "ada": Role.REVIEWER, "lead": Role.LEAD}
+
+
+def project_url_names() -> list[str]:
+    names = []
+
+    def walk(patterns, namespace):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, ":".join(filter(None, [namespace, p.namespace])))
+            elif isinstance(p, URLPattern) and "slug" in p.pattern.converters:
+                names.append(f"{namespace}:{p.name}" if namespace else p.name)
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(names))
+
+
+def test_every_project_url_is_in_the_access_table():
+    names = project_url_names()
+    assert sorted(ACCESS) == names, (
+        "Project URLs and the ACCESS table differ: add new views to ACCESS with the roles "
+        f"they need. Only in urls: {sorted(set(names) - set(ACCESS))}; "
+        f"only in ACCESS: {sorted(set(ACCESS) - set(names))}"
+    )
+
+
+def url_kwargs(cast) -> dict:
+    """A value for every URL parameter: add one here when a view takes a new kind of id."""
+    job = JobFactory(project=cast.project, started_by=cast.lead, status=Job.Status.FAILED,
+                     message="boom")
+    job.result_file.save("report.json", ContentFile(b"{}"))
+    invitation = InvitationFactory(project=cast.project, invited_by=cast.lead)
+    return {
+        "slug": cast.project.slug,
+        "membership_id": cast.ben.memberships.get().pk,
+        "invitation_id": invitation.pk,
+        "job_id": job.pk,
+    }
+
+
+def expected_status(method: str, needed, role) -> int:
+    if role is None:
+        return 302  # to the sign-in page
+    if needed is None:
+        return 405
+    if role == "outsider":
+        return 404
+    if RANK[role] < RANK[needed]:
+        return 403
+    return 200
+
+
+@pytest.mark.parametrize("name", sorted(ACCESS))
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_project_url_access(cast, client_for, name, who, method):
+    get_role, post_role = ACCESS[name]
+    needed = get_role if method == "get" else post_role
+    role = ROLE_OF[who]
+    kwargs = url_kwargs(cast)
+    pattern_kwargs = _pattern_params(name)
+    url = reverse(name, kwargs={k: kwargs[k] for k in pattern_kwargs})
+    client = client_for(None if who == "anonymous" else cast.user(who))
+
+    response = getattr(client, method)(url)
+
+    expected = expected_status(method, needed, role)
+    if expected == 200 and method == "post":
+        # A permitted write answers with a redirect, or re-renders its form with errors.
+        assert response.status_code in (200, 302), (name, who, response.status_code)
+    elif expected == 302:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login") + "?next=")
+    else:
+        assert response.status_code == expected, (name, who, method, response.status_code)
+
+
+def _pattern_params(name: str) -> list[str]:
+    """The parameter names of the URL pattern `name` (e.g. ["slug", "job_id"])."""
+    namespace, _, url_name = name.rpartition(":")
+    resolver = get_resolver()
+    for ns in filter(None, namespace.split(":")):
+        resolver = resolver.namespace_dict[ns][1]
+    possibilities = resolver.reverse_dict.getlist(url_name)
+    return list(possibilities[0][0][0][1])
+
+
+def test_outsider_gets_404_not_403_on_a_project_that_exists(cast, client_for):
+    response = client_for(cast.outsider).get(reverse("projects:overview", args=["ikt"]))
+    missing = client_for(cast.outsider).get(reverse("projects:overview", args=["no-such"]))
+
+    assert response.status_code == missing.status_code == 404
