@@ -193,7 +193,7 @@ class Job(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} #{self.pk} ({self.status})"
+        return f"{self.label} #{self.pk}"
 
     @property
     def is_finished(self) -> bool:
