@@ -76,6 +76,11 @@ class Membership(models.Model):
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
 
 
+def job_result_path(job: "Job", filename: str) -> str:
+    """One folder per job, so a report keeps its own name when downloaded."""
+    return f"jobs/{job.project_id}/{job.pk}/{filename}"
+
+
 def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -175,7 +180,7 @@ class Job(models.Model):
     progress_total = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)
-    result_file = models.FileField(upload_to="jobs/%Y/%m/", blank=True, max_length=300)
+    result_file = models.FileField(upload_to=job_result_path, blank=True, max_length=300)
     retry_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries"
     )

@@ -138,6 +138,8 @@ def invite_member(project: Project, *, email: str, role: str, user, request=None
         raise ServiceError(f"Unknown role: {role}")
     if Membership.objects.filter(project=project, user__email__iexact=email).exists():
         raise ServiceError(f"{email} is already a member of this project.")
+    if any(inv.is_pending for inv in project.invitations.filter(email__iexact=email)):
+        raise ServiceError(f"{email} has a pending invitation already: its link is below.")
     with transaction.atomic():
         invitation = Invitation.objects.create(project=project, email=email, role=role,
                                                invited_by=user)
@@ -229,9 +231,14 @@ def health_check(job: Job, progress: Progress) -> dict:
     attach_result_file(job, f"health-check-{project.slug}.json",
                        json.dumps(report, indent=2).encode())
     progress(steps, steps)
+    counts = ", ".join(_count(roles.get(role, 0), role) for role in (Role.LEAD, Role.REVIEWER,
+                                                                     Role.VIEWER))
     return {
-        "message": f"{report['members']} members ({roles.get(Role.LEAD, 0)} leads, "
-                   f"{roles.get(Role.REVIEWER, 0)} reviewers, "
-                   f"{roles.get(Role.VIEWER, 0)} viewers), {pending} pending invitations.",
+        "message": f"{_count(report['members'], 'member')} ({counts}), "
+                   f"{_count(pending, 'pending invitation')}.",
         **report,
     }
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

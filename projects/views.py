@@ -77,10 +77,12 @@ def team(request, slug):
         (inv, services.invitation_url(inv, request))
         for inv in project.invitations.select_related("invited_by") if inv.is_pending
     ]
+    members = list(queries.team(project))
     return render(request, "projects/team.html", {
         "project": project,
         "section": "team",
-        "members": queries.team(project),
+        "members": members,
+        "lead_count": sum(1 for m in members if m.role == Role.LEAD),
         "invitations": invitations if is_lead else [],
         "is_lead": is_lead,
         "invite_form": InvitationForm(),

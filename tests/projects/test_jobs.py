@@ -18,7 +18,7 @@ def test_health_check_job_succeeds_with_report(cast):
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
     assert (job.progress_done, job.progress_total, job.percent) == (4, 4, 100)
-    assert job.message == "5 members (1 leads, 3 reviewers, 1 viewers), 0 pending invitations."
+    assert job.message == "5 members (1 lead, 3 reviewers, 1 viewer), 0 pending invitations."
     assert job.result["members_by_role"] == {"viewer": 1, "reviewer": 3, "lead": 1}
     assert json.loads(job.result_file.read())["members"] == 5
 

@@ -165,3 +165,13 @@ def test_accept_invitation_refuses_expired_revoked_and_unknown(cast):
         services.accept_invitation("nope", user=cast.outsider)
     assert not Membership.objects.filter(user=cast.outsider).exists()
     assert events(cast.project, "invitation.revoke")[0].before["email"] == revoked.email
+
+
+def test_invite_member_refuses_a_second_pending_invitation(cast):
+    services.invite_member(cast.project, email="kim@example.org", role=Role.VIEWER,
+                           user=cast.lead)
+
+    with pytest.raises(services.ServiceError, match="has a pending invitation already"):
+        services.invite_member(cast.project, email="KIM@example.org", role=Role.LEAD,
+                               user=cast.lead)
+    assert Invitation.objects.filter(email__iexact="kim@example.org").count() == 1

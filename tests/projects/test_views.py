@@ -2,7 +2,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from projects import services
+from projects import jobs, services
 from projects.models import AuditEvent, Invitation, Job, Membership, Project, Role
 from tests.factories import InvitationFactory, JobFactory, MembershipFactory, ProjectFactory
 
@@ -297,3 +297,26 @@ def test_job_list_query_count_does_not_grow(cast, client_for, django_assert_num_
     with django_assert_num_queries(len(before.captured_queries)):
         response = client.get(url)
     assert len(response.context["page"]) == 3
+
+
+def test_team_page_offers_no_remove_for_the_only_lead(cast, client_for):
+    url = reverse("projects:team", args=["ikt"])
+    lead = cast.lead.memberships.get()
+    ada = cast.ada.memberships.get()
+
+    page = client_for(cast.lead).get(url).text
+
+    assert "only lead" in page
+    assert reverse("projects:team_remove", args=["ikt", lead.pk]) not in page
+    assert reverse("projects:team_remove", args=["ikt", ada.pk]) in page
+
+
+def test_job_file_downloads_under_its_own_name(cast, client_for):
+    first, second = (JobFactory(project=cast.project) for _ in range(2))
+    for job in (first, second):
+        jobs.run_job(job.pk, services.health_check)
+
+    response = client_for(cast.viewer).get(reverse("projects:job_file", args=["ikt", second.pk]))
+
+    assert response["Content-Disposition"] == 'attachment; filename="health-check-ikt.json"'
+    assert b'"members": 5' in b"".join(response.streaming_content)

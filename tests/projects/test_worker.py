@@ -28,7 +28,7 @@ def test_health_check_job_runs_on_a_real_worker(transactional_db, cast, celery_w
 
     assert job.status == Job.Status.SUCCEEDED
     assert (job.progress_done, job.progress_total, job.percent) == (4, 4, 100)
-    assert job.message == "5 members (1 leads, 3 reviewers, 1 viewers), 0 pending invitations."
+    assert job.message == "5 members (1 lead, 3 reviewers, 1 viewer), 0 pending invitations."
     assert job.started_at is not None and job.finished_at >= job.started_at
     report = json.loads(job.result_file.read())
     assert report["members_by_role"] == {"viewer": 1, "reviewer": 3, "lead": 1}
