@@ -175,6 +175,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
+        "control_folder": str(_queue_dir / "control"),
     }
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "tandem")
 CELERY_TASK_SERIALIZER = "json"
@@ -184,7 +185,7 @@ CELERY_TASK_IGNORE_RESULT = True  # state lives on Job rows, not in a result bac
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False  # a job whose worker died is marked failed, not rerun
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = int(env("JOB_TIME_LIMIT", "3600"))
+CELERY_TASK_SOFT_TIME_LIMIT = int(env("JOB_TIME_LIMIT") or "3600")
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -202,7 +203,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS") or "31536000")
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 if env_bool("SECURE_PROXY_SSL_HEADER", False):

@@ -40,7 +40,8 @@ def test_embedded_defaults_need_no_server():
     assert (s["db"], s["db_name"]) == ("django.db.backends.sqlite3", f"{var}/tandem.sqlite3")
     assert s["broker"] == "filesystem://"
     assert s["transport"] == {"data_folder_in": f"{var}/celery-broker",
-                              "data_folder_out": f"{var}/celery-broker"}
+                              "data_folder_out": f"{var}/celery-broker",
+                              "control_folder": f"{var}/celery-broker/control"}
     assert s["queue"] == "tandem"
     assert s["mailer"] == {"BACKEND": "django.core.mail.backends.console.EmailBackend",
                            "OPTIONS": {}}
