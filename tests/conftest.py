@@ -23,6 +23,10 @@ from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_AVAILABLE = Path(CHROMIUM).exists()
+# Third-party labelled data beside the checkout (../shared/benchdata), used by parser tests
+# of real exports; the project itself never needs it.
+BENCHDATA = Path(os.environ.get("BENCHDATA_DIR")
+                 or Path(__file__).resolve().parent.parent.parent / "shared" / "benchdata")
 
 MISSING = {
     "postgres": None if test_settings.POSTGRES_AVAILABLE else
@@ -30,13 +34,14 @@ MISSING = {
     "redis": None if test_settings.REDIS_AVAILABLE else
     f"Redis does not answer at {test_settings.REDIS_URL}",
     "browser": None if CHROMIUM_AVAILABLE else f"{CHROMIUM} is not installed",
+    "benchdata": None if BENCHDATA.is_dir() else f"no benchmark data at {BENCHDATA}",
 }
 
 
 def pytest_report_header(config):
     missing = [reason for reason in MISSING.values() if reason]
     if not missing:
-        return "services: PostgreSQL, Redis and chromium answer; every test runs"
+        return "services: PostgreSQL, Redis, chromium and benchmark data are here: all tests run"
     return ("services: " + "; ".join(missing) + " -> running on "
             + ("SQLite" if MISSING["postgres"] else "PostgreSQL")
             + ", skipping only the tests that need what is missing")
