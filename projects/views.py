@@ -47,8 +47,6 @@ def overview(request, slug):
 
 # Pages of the pipeline that later issues fill in; each says what will come there.
 STAGES = {
-    "references": ("References", "Import the exports of your database searches as sources, "
-                   "remove duplicates and group reports into studies."),
     "screening": ("Screening", "Blind dual title and abstract screening, with conflicts "
                   "settled by a third reviewer."),
     "fulltext": ("Full text", "Full-text review with reasons for exclusion."),

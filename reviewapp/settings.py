@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "accounts",
     "projects",
+    "references",
 ]
 
 MIDDLEWARE = [
@@ -216,3 +217,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Imports: the largest reference file a user may upload, in megabytes.
+MAX_UPLOAD_MB = int(env("MAX_UPLOAD_MB") or "200")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # larger uploads go to a temporary file
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -51,3 +51,33 @@ class JobFactory(factory.django.DjangoModelFactory):
     kind = "health_check"
     label = "Project health check"
     task_name = "projects.health_check"
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "references.Source"
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Database {n}")
+    file_name = "export.ris"
+    file_format = "ris"
+
+
+class StudyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "references.Study"
+
+    project = factory.SubFactory(ProjectFactory)
+
+
+class RecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "references.Record"
+
+    project = factory.SubFactory(ProjectFactory)
+    source = factory.SubFactory(SourceFactory, project=factory.SelfAttribute("..project"))
+    study = factory.SubFactory(StudyFactory, project=factory.SelfAttribute("..project"))
+    source_position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Partnership approaches in trainee research, part {n}")
+    authors = factory.LazyFunction(lambda: ["Lee, Kim", "Okafor, Ada"])
+    year = 2020

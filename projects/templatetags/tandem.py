@@ -5,18 +5,19 @@ from projects.models import Role
 
 register = template.Library()
 
-# The project navigation follows the review pipeline; (url name, label, role needed to see it).
+# The project navigation follows the review pipeline:
+# (section, url name, label, role needed to see it).
 PIPELINE = [
-    ("overview", "Overview", Role.VIEWER),
-    ("references", "References", Role.VIEWER),
-    ("screening", "Screening", Role.VIEWER),
-    ("fulltext", "Full text", Role.VIEWER),
-    ("extraction", "Extraction", Role.VIEWER),
-    ("coding", "Coding", Role.VIEWER),
-    ("reports", "Reports", Role.VIEWER),
-    ("team", "Team", Role.VIEWER),
-    ("settings", "Settings", Role.LEAD),
-    ("activity", "Activity", Role.LEAD),
+    ("overview", "projects:overview", "Overview", Role.VIEWER),
+    ("references", "references:list", "References", Role.VIEWER),
+    ("screening", "projects:screening", "Screening", Role.VIEWER),
+    ("fulltext", "projects:fulltext", "Full text", Role.VIEWER),
+    ("extraction", "projects:extraction", "Extraction", Role.VIEWER),
+    ("coding", "projects:coding", "Coding", Role.VIEWER),
+    ("reports", "projects:reports", "Reports", Role.VIEWER),
+    ("team", "projects:team", "Team", Role.VIEWER),
+    ("settings", "projects:settings", "Settings", Role.LEAD),
+    ("activity", "projects:activity", "Activity", Role.LEAD),
 ]
 
 
@@ -25,10 +26,10 @@ def project_nav(project, section: str = "overview"):
     items = [
         {
             "label": label,
-            "url": reverse(f"projects:{name}", args=[project.slug]),
+            "url": reverse(url_name, args=[project.slug]),
             "active": name == section,
         }
-        for name, label, role in PIPELINE
+        for name, url_name, label, role in PIPELINE
         if project.membership.has_role(role)
     ]
     return {"project": project, "items": items}

@@ -9,12 +9,12 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from projects.models import Job, Role
-from tests.factories import InvitationFactory, JobFactory
+from references.models import DuplicateCandidate
+from tests.factories import InvitationFactory, JobFactory, RecordFactory
 
 # url name -> (role needed for GET, role needed for POST); None: the method is not allowed.
 ACCESS = {
     "projects:overview": (Role.VIEWER, None),
-    "projects:references": (Role.VIEWER, None),
     "projects:screening": (Role.VIEWER, None),
     "projects:fulltext": (Role.VIEWER, None),
     "projects:extraction": (Role.VIEWER, None),
@@ -32,6 +32,18 @@ ACCESS = {
     "projects:job": (Role.VIEWER, None),
     "projects:job_retry": (None, Role.REVIEWER),
     "projects:job_file": (Role.VIEWER, None),
+    "references:list": (Role.VIEWER, None),
+    "references:import": (Role.REVIEWER, Role.REVIEWER),
+    "references:import_mapping": (Role.REVIEWER, Role.REVIEWER),
+    "references:export": (Role.VIEWER, None),
+    "references:source": (Role.VIEWER, Role.REVIEWER),
+    "references:record": (Role.VIEWER, None),
+    "references:unmerge": (None, Role.LEAD),
+    "references:link_study": (None, Role.REVIEWER),
+    "references:unlink_study": (None, Role.REVIEWER),
+    "references:duplicates": (Role.LEAD, None),
+    "references:duplicate": (Role.LEAD, Role.LEAD),
+    "references:deduplicate": (None, Role.LEAD),
 }
 
 RANK = {None: 0, "outsider": 0, Role.VIEWER: 1, Role.REVIEWER: 2, Role.LEAD: 3}
@@ -63,8 +75,14 @@ def test_every_project_url_is_in_the_access_table():
     )
 
 
-def url_kwargs(cast) -> dict:
+def url_kwargs(cast, client) -> dict:
     """A value for every URL parameter: add one here when a view takes a new kind of id."""
+    first, second = RecordFactory.create_batch(2, project=cast.project)
+    pair = DuplicateCandidate.objects.create(project=cast.project, record_a=first,
+                                             record_b=second, score=0.8)
+    first.duplicate_of = RecordFactory(project=cast.project)
+    first.save()
+    token = _pending_import(cast, client)
     job = JobFactory(project=cast.project, started_by=cast.lead, status=Job.Status.FAILED,
                      message="boom")
     job.result_file.save("report.json", ContentFile(b"{}"))
@@ -74,7 +92,28 @@ def url_kwargs(cast) -> dict:
         "membership_id": cast.ben.memberships.get().pk,
         "invitation_id": invitation.pk,
         "job_id": job.pk,
+        "source_id": first.source_id,
+        "record_id": first.pk,
+        "pair_id": pair.pk,
+        "token": token,
     }
+
+
+def _pending_import(cast, client) -> str:
+    """A CSV upload waiting for its column mapping, in the session of `client`."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from references import services
+    from references.views import SESSION_KEY
+
+    upload = services.save_upload(cast.project, SimpleUploadedFile(
+        "refs.csv", b"Title,Year\nPeer mentoring,2020\n"))
+    session = client.session
+    session[SESSION_KEY] = {"tok": {
+        "upload": upload, "filename": "refs.csv", "source_name": "Grey", "source_kind": "other",
+        "date_searched": None, "search_strategy": "", "file_format": "csv"}}
+    session.save()
+    return "tok"
 
 
 def expected_status(method: str, needed, role) -> int:
@@ -96,10 +135,10 @@ def test_project_url_access(cast, client_for, name, who, method):
     get_role, post_role = ACCESS[name]
     needed = get_role if method == "get" else post_role
     role = ROLE_OF[who]
-    kwargs = url_kwargs(cast)
+    client = client_for(None if who == "anonymous" else cast.user(who))
+    kwargs = url_kwargs(cast, client)
     pattern_kwargs = _pattern_params(name)
     url = reverse(name, kwargs={k: kwargs[k] for k in pattern_kwargs})
-    client = client_for(None if who == "anonymous" else cast.user(who))
 
     response = getattr(client, method)(url)
 

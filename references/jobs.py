@@ -1,0 +1,81 @@
+"""The background jobs of the references app: import a file, deduplicate a project."""
+
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils.dateparse import parse_date
+
+from projects.jobs import JobError, Progress, start_job
+from projects.models import Job, Project
+
+from . import deduplication, services
+from .parsers.base import ImportFileError
+
+IMPORT = "import_references"
+DEDUPLICATE = "deduplicate"
+SHOWN_PROBLEMS = 200
+
+
+def start_import(project: Project, *, user, upload: str, filename: str, source_name: str,
+                 source_kind: str, date_searched, search_strategy: str, file_format: str,
+                 mapping: dict | None = None) -> Job:
+    from .tasks import task_import_references
+
+    return start_job(
+        project=project, kind=IMPORT, label=f"Import of {filename}", task=task_import_references,
+        user=user, params={
+            "upload": upload, "filename": filename, "source_name": source_name,
+            "source_kind": source_kind, "search_strategy": search_strategy,
+            "date_searched": date_searched.isoformat() if date_searched else None,
+            "format": file_format, "mapping": mapping,
+        },
+    )
+
+
+def start_deduplication(project: Project, *, user) -> Job:
+    from .tasks import task_deduplicate
+
+    return start_job(project=project, kind=DEDUPLICATE, label="Deduplication",
+                     task=task_deduplicate, user=user)
+
+
+def run_import(job: Job, progress: Progress) -> dict:
+    params = job.params
+    if not default_storage.exists(params["upload"]):
+        raise JobError(f"The uploaded file {params['filename']} is gone: upload it again.")
+    try:
+        report = services.import_file(
+            project=job.project, data=services.read_upload(params["upload"]),
+            filename=params["filename"], source_name=params["source_name"],
+            source_kind=params["source_kind"], search_strategy=params["search_strategy"],
+            date_searched=parse_date(params["date_searched"] or ""),
+            file_format=params["format"], mapping=params["mapping"], user=job.started_by,
+            progress=progress,
+        )
+    except (ImportFileError, services.ServiceError) as exc:
+        raise JobError(str(exc)) from exc
+    default_storage.delete(params["upload"])
+    dedup = start_deduplication(job.project, user=job.started_by)
+    details = [f"Record {u['position']}" + (f" (line {u['line']})" if u["line"] else "")
+               + f": {u['problem']}" for u in report.unusable[:SHOWN_PROBLEMS]]
+    if len(report.unusable) > SHOWN_PROBLEMS:
+        details.append(f"… and {len(report.unusable) - SHOWN_PROBLEMS} more.")
+    return {
+        "message": report.summary() + " Deduplication started.",
+        "details": details + report.warnings,
+        "link": {"url": reverse("projects:job", args=[job.project.slug, dedup.pk]),
+                 "label": "See the deduplication"},
+        **report.as_json(),
+    }
+
+
+def run_deduplication(job: Job, progress: Progress) -> dict:
+    report = deduplication.deduplicate(job.project, user=job.started_by, progress=progress)
+    return {
+        "message": report.summary(),
+        "link": {"url": reverse("references:duplicates", args=[job.project.slug])
+                 if report.possible else reverse("references:list", args=[job.project.slug]),
+                 "label": "Review the possible duplicates" if report.possible
+                 else "See the references"},
+        "records": report.records, "merged": report.merged, "duplicates": report.duplicates,
+        "possible": report.possible,
+    }

@@ -1,0 +1,298 @@
+import csv
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from projects.access import get_project_for_user
+from projects.models import AuditEvent, Role
+
+from . import deduplication, diff, exports, jobs, parsers, queries, services
+from .forms import ImportForm, LinkStudyForm, MappingForm, RecordFilterForm, SourceForm
+from .models import DuplicateCandidate, Record, Source
+from .parsers.base import TABLE_FORMATS, ImportFileError
+
+PAGE_SIZE = 50
+SESSION_KEY = "pending_imports"
+
+
+@login_required
+@require_GET
+def reference_list(request, slug):
+    project = get_project_for_user(request, slug)
+    form = RecordFilterForm(request.GET or None, project=project)
+    records = Record.objects.filter(project=project).select_related("source")
+    if form.is_valid():
+        data = form.cleaned_data
+        records = queries.search(records, data["q"])
+        if data["source"]:
+            records = records.filter(source=data["source"])
+        records = queries.with_dedup_status(records)
+        records = queries.filter_by_status(records, data["status"])
+    else:
+        records = queries.with_dedup_status(records)
+    page, first, last, more_before, more_after = _keyset_page(request, records)
+    query = request.GET.copy()
+    for key in ("after", "before"):
+        query.pop(key, None)
+    return render(request, "references/list.html", {
+        "project": project, "section": "references", "form": form,
+        "sources": queries.sources_with_counts(project), "counts": queries.counts(project),
+        "records": page, "first": first, "last": last, "more_before": more_before,
+        "more_after": more_after, "query": query.urlencode(),
+        "can_write": project.membership.has_role(Role.REVIEWER),
+        "is_lead": project.membership.has_role(Role.LEAD),
+    })
+
+
+def _keyset_page(request, records):
+    """A page of records by id, after or before a given id: fast at any depth."""
+    after, before = request.GET.get("after"), request.GET.get("before")
+    if before and before.isdigit():
+        page = list(records.filter(id__lt=int(before)).order_by("-id")[:PAGE_SIZE + 1])
+        more_before = len(page) > PAGE_SIZE
+        page = page[:PAGE_SIZE][::-1]
+        more_after = True
+    else:
+        if after and after.isdigit():
+            records = records.filter(id__gt=int(after))
+        page = list(records.order_by("id")[:PAGE_SIZE + 1])
+        more_after = len(page) > PAGE_SIZE
+        page = page[:PAGE_SIZE]
+        more_before = bool(after and after.isdigit())
+    for record in page:
+        record.dedup_status = queries.dedup_status(record)
+    first = page[0].pk if page else None
+    last = page[-1].pk if page else None
+    return page, first, last, more_before, more_after
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_start(request, slug):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        upload.seek(0)
+        file_format = form.cleaned_data["file_format"]
+        try:
+            detected = parsers.detect_format(data, upload.name)
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            file_format = detected if file_format == "auto" else file_format
+            pending = {
+                "upload": services.save_upload(project, upload), "filename": upload.name,
+                "source_name": form.cleaned_data["name"], "source_kind": form.cleaned_data["kind"],
+                "date_searched": form.cleaned_data["date_searched"],
+                "search_strategy": form.cleaned_data["search_strategy"],
+                "file_format": file_format,
+            }
+            if file_format in TABLE_FORMATS:
+                token = uuid.uuid4().hex
+                request.session.setdefault(SESSION_KEY, {})[token] = {
+                    **pending, "date_searched": pending["date_searched"] and
+                    pending["date_searched"].isoformat()}
+                request.session.modified = True
+                return redirect("references:import_mapping", slug=slug, token=token)
+            job = jobs.start_import(project, user=request.user, **pending)
+            return redirect("projects:job", slug=slug, job_id=job.pk)
+    return render(request, "references/import.html",
+                  {"project": project, "section": "references", "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_mapping(request, slug, token):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    pending = request.session.get(SESSION_KEY, {}).get(token)
+    if pending is None:
+        raise Http404("This import is no longer waiting: upload the file again.")
+    data = services.read_upload(pending["upload"])
+    try:
+        columns, rows = parsers.read_table(data, filename=pending["filename"],
+                                           format=pending["file_format"])
+    except ImportFileError as exc:
+        messages.error(request, str(exc))
+        return redirect("references:import", slug=slug)
+    form = MappingForm(request.POST or None, columns=columns,
+                       initial_mapping=parsers.guess_mapping(columns))
+    if request.method == "POST" and form.is_valid():
+        request.session[SESSION_KEY].pop(token)
+        request.session.modified = True
+        job = jobs.start_import(project, user=request.user, mapping=form.mapping(), **{
+            **pending, "date_searched": parse_date(pending["date_searched"] or "")})
+        return redirect("projects:job", slug=slug, job_id=job.pk)
+    return render(request, "references/mapping.html", {
+        "project": project, "section": "references", "form": form, "columns": columns,
+        "sample": rows[:5], "row_count": len(rows), "pending": pending,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def source_edit(request, slug, source_id):
+    project = get_project_for_user(request, slug,
+                                   role=Role.REVIEWER if request.method == "POST" else Role.VIEWER)
+    source = get_object_or_404(Source, pk=source_id, project=project)
+    form = SourceForm(request.POST or None, instance=source)
+    if request.method == "POST" and form.is_valid():
+        services.update_source(source, user=request.user, **form.cleaned_data)
+        messages.success(request, f"Source “{form.cleaned_data['name']}” saved.")
+        return redirect("references:list", slug=slug)
+    return render(request, "references/source.html", {
+        "project": project, "section": "references", "source": source, "form": form,
+        "can_write": project.membership.has_role(Role.REVIEWER),
+    })
+
+
+@login_required
+@require_GET
+def record_detail(request, slug, record_id):
+    project = get_project_for_user(request, slug)
+    record = get_object_or_404(
+        queries.with_dedup_status(Record.objects.select_related("source", "duplicate_of")),
+        pk=record_id, project=project)
+    record.dedup_status = queries.dedup_status(record)
+    history = AuditEvent.objects.filter(
+        project=project, target_type=Record._meta.label, target_id=str(record.pk)
+    ).select_related("actor")
+    return render(request, "references/record.html", {
+        "project": project, "section": "references", "record": record,
+        "duplicates": record.duplicates.select_related("source").order_by("id"),
+        "study_reports": Record.objects.filter(study_id=record.study_id).exclude(pk=record.pk)
+        .select_related("source").order_by("id"),
+        "history": history, "link_form": LinkStudyForm(),
+        "can_write": project.membership.has_role(Role.REVIEWER),
+        "is_lead": project.membership.has_role(Role.LEAD),
+    })
+
+
+@login_required
+@require_POST
+def record_unmerge(request, slug, record_id):
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    record = get_object_or_404(Record, pk=record_id, project=project)
+    try:
+        deduplication.unmerge(record, user=request.user)
+    except deduplication.DedupError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Record #{record.pk} is no longer a duplicate; it will not "
+                                  "be merged with that record again.")
+    return redirect("references:record", slug=slug, record_id=record.pk)
+
+
+@login_required
+@require_POST
+def record_link_study(request, slug, record_id):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    record = get_object_or_404(Record, pk=record_id, project=project)
+    form = LinkStudyForm(request.POST)
+    other = None
+    if form.is_valid():
+        other = Record.objects.filter(pk=form.cleaned_data["record"], project=project).first()
+    if other is None:
+        messages.error(request, "Enter the number of another record of this project.")
+        return redirect("references:record", slug=slug, record_id=record.pk)
+    try:
+        services.link_to_study(record, study_of=other, user=request.user)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Record #{record.pk} is now a report of the same study as "
+                                  f"record #{other.pk}.")
+    return redirect("references:record", slug=slug, record_id=record.pk)
+
+
+@login_required
+@require_POST
+def record_unlink_study(request, slug, record_id):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    record = get_object_or_404(Record, pk=record_id, project=project)
+    try:
+        services.unlink_from_study(record, user=request.user)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Record #{record.pk} is its own study again.")
+    return redirect("references:record", slug=slug, record_id=record.pk)
+
+
+@login_required
+@require_GET
+def duplicate_queue(request, slug):
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    pairs = queries.pending_pairs(project).select_related("record_a", "record_b")[:200]
+    return render(request, "references/duplicates.html", {
+        "project": project, "section": "references", "pairs": pairs,
+        "total": queries.pending_pairs(project).count(),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def duplicate_pair(request, slug, pair_id):
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    pair = get_object_or_404(
+        DuplicateCandidate.objects.select_related("record_a__source", "record_b__source"),
+        pk=pair_id, project=project)
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        try:
+            if decision == "not_duplicate":
+                deduplication.decide_not_duplicate(pair, user=request.user)
+                messages.success(request, f"Records #{pair.record_a_id} and "
+                                          f"#{pair.record_b_id} are kept apart.")
+            elif decision == "duplicate":
+                primary_id = request.POST.get("primary", "")
+                primary = {str(pair.record_a_id): pair.record_a,
+                           str(pair.record_b_id): pair.record_b}.get(primary_id)
+                if primary is None:
+                    raise deduplication.DedupError("Choose which record to keep as primary.")
+                deduplication.decide_duplicate(pair, primary=primary, user=request.user)
+                messages.success(request, f"Merged: record #{primary.pk} is the primary.")
+            else:
+                raise deduplication.DedupError("Choose duplicate or not duplicate.")
+        except deduplication.DedupError as exc:
+            messages.error(request, str(exc))
+            return redirect("references:duplicate", slug=slug, pair_id=pair.pk)
+        following = queries.pending_pairs(project).first()
+        if following:
+            return redirect("references:duplicate", slug=slug, pair_id=following.pk)
+        return redirect("references:duplicates", slug=slug)
+    return render(request, "references/duplicate.html", {
+        "project": project, "section": "references", "pair": pair,
+        "rows": diff.compare(pair.record_a, pair.record_b),
+        "remaining": queries.pending_pairs(project).count(),
+    })
+
+
+@login_required
+@require_POST
+def deduplicate_start(request, slug):
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    job = jobs.start_deduplication(project, user=request.user)
+    return redirect("projects:job", slug=slug, job_id=job.pk)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+@require_GET
+def export_csv(request, slug):
+    project = get_project_for_user(request, slug)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(row) for row in exports.record_rows(project)),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{project.slug}-records.csv"'
+    return response

@@ -1,0 +1,184 @@
+"""Deduplication applied to a project: merges, the review queue, decisions and undo."""
+
+import pytest
+
+from projects.models import AuditEvent
+from references import deduplication, exports
+from references.models import DuplicateCandidate, Record
+from tests.factories import RecordFactory, SourceFactory
+
+TITLE = "Trainee-led integrated knowledge translation: a scoping review"
+
+
+def same_work(project, source, **extra):
+    return RecordFactory(project=project, source=source, title=TITLE,
+                         authors=["Cassidy, Christine", "Burgess, Stephanie"], year=2021,
+                         journal="Health Research Policy and Systems", volume="19",
+                         pages="57", doi="10.1186/s12961-021-00659-9", **extra)
+
+
+@pytest.fixture
+def two_sources(cast):
+    return (SourceFactory(project=cast.project, name="MEDLINE"),
+            SourceFactory(project=cast.project, name="Embase"))
+
+
+def test_certain_duplicates_are_merged_into_the_earliest_record(cast, two_sources):
+    medline, embase = two_sources
+    first = same_work(cast.project, medline)
+    second = same_work(cast.project, embase)
+    other = RecordFactory(project=cast.project, source=embase, title="Something else entirely",
+                          doi="10.1000/other")
+
+    report = deduplication.deduplicate(cast.project, user=cast.lead)
+
+    second.refresh_from_db()
+    other.refresh_from_db()
+    assert second.duplicate_of == first and second.merged_by is None
+    assert other.duplicate_of is None
+    assert (report.records, report.merged, report.duplicates, report.possible) == (3, 1, 1, 0)
+    merge = AuditEvent.objects.get(action="record.merge")
+    assert (merge.target_id, merge.before, merge.after) == (
+        str(second.pk), {"duplicate_of": None},
+        {"duplicate_of": first.pk, "by": "automatic"})
+    assert AuditEvent.objects.get(action="dedup.run").after == {
+        "records": 3, "merged": 1, "duplicates": 1, "possible": 0}
+
+
+def test_running_again_changes_nothing(cast, two_sources):
+    same_work(cast.project, two_sources[0])
+    same_work(cast.project, two_sources[1])
+    deduplication.deduplicate(cast.project)
+
+    report = deduplication.deduplicate(cast.project)
+
+    assert (report.merged, report.duplicates) == (0, 1)
+    assert AuditEvent.objects.filter(action="record.merge").count() == 1
+
+
+def test_a_later_search_is_matched_against_everything_already_there(cast, two_sources):
+    medline, embase = two_sources
+    first = same_work(cast.project, medline)
+    deduplication.deduplicate(cast.project)
+    update = SourceFactory(project=cast.project, name="MEDLINE update")
+    later = same_work(cast.project, update)
+
+    deduplication.deduplicate(cast.project)
+
+    later.refresh_from_db()
+    assert later.duplicate_of == first
+
+
+def test_unmerge_is_remembered(cast, two_sources):
+    first = same_work(cast.project, two_sources[0])
+    second = same_work(cast.project, two_sources[1])
+    deduplication.deduplicate(cast.project)
+    second.refresh_from_db()
+
+    deduplication.unmerge(second, user=cast.lead)
+    report = deduplication.deduplicate(cast.project)
+
+    second.refresh_from_db()
+    assert second.duplicate_of is None and report.duplicates == 0
+    decision = DuplicateCandidate.objects.get()
+    assert (decision.record_a, decision.record_b, decision.status, decision.decided_by) == (
+        first, second, "not_duplicate", cast.lead)
+    assert AuditEvent.objects.get(action="record.unmerge").before == {"duplicate_of": first.pk}
+
+
+def test_unmerge_of_a_record_that_is_not_a_duplicate(cast, two_sources):
+    record = same_work(cast.project, two_sources[0])
+
+    with pytest.raises(deduplication.DedupError, match="not a duplicate"):
+        deduplication.unmerge(record, user=cast.lead)
+
+
+def pending(project, a, b):
+    return DuplicateCandidate.objects.create(project=project, record_a=a, record_b=b, score=0.7,
+                                             reasons=["same title", "different year"])
+
+
+def test_a_lead_confirms_a_possible_duplicate_and_picks_the_primary(cast, two_sources):
+    a = RecordFactory(project=cast.project, source=two_sources[0])
+    b = RecordFactory(project=cast.project, source=two_sources[1])
+    b_dup = RecordFactory(project=cast.project, source=two_sources[1], duplicate_of=b)
+    pair = pending(cast.project, a, b)
+
+    deduplication.decide_duplicate(pair, primary=b, user=cast.lead)
+
+    a.refresh_from_db()
+    b_dup.refresh_from_db()
+    pair.refresh_from_db()
+    assert a.duplicate_of == b and a.merged_by == cast.lead
+    assert b_dup.duplicate_of == b
+    assert (pair.status, pair.decided_by) == ("duplicate", cast.lead)
+    event = AuditEvent.objects.get(action="duplicate.confirm")
+    assert event.after == {"primary": b.pk, "duplicate": a.pk}
+
+
+def test_confirming_moves_the_other_records_whole_group(cast, two_sources):
+    a = RecordFactory(project=cast.project, source=two_sources[0])
+    a_dup = RecordFactory(project=cast.project, source=two_sources[0], duplicate_of=a)
+    b = RecordFactory(project=cast.project, source=two_sources[1])
+    pair = pending(cast.project, a, b)
+
+    deduplication.decide_duplicate(pair, primary=b, user=cast.lead)
+
+    assert dict(Record.objects.filter(pk__in=[a.pk, a_dup.pk]).values_list(
+        "id", "duplicate_of_id")) == {a.pk: b.pk, a_dup.pk: b.pk}
+
+
+def test_a_lead_keeps_a_pair_apart(cast, two_sources):
+    a = RecordFactory(project=cast.project, source=two_sources[0])
+    b = RecordFactory(project=cast.project, source=two_sources[1])
+    pair = pending(cast.project, a, b)
+
+    deduplication.decide_not_duplicate(pair, user=cast.lead)
+
+    with pytest.raises(deduplication.DedupError, match="decided already"):
+        deduplication.decide_duplicate(pair, primary=a, user=cast.lead)
+    assert Record.objects.filter(duplicate_of__isnull=False).count() == 0
+    assert AuditEvent.objects.get(action="duplicate.reject").after == {"records": [a.pk, b.pk]}
+
+
+def test_primary_must_be_one_of_the_pair(cast, two_sources):
+    a, b, c = (RecordFactory(project=cast.project, source=two_sources[0]) for _ in range(3))
+    pair = pending(cast.project, a, b)
+
+    with pytest.raises(deduplication.DedupError, match="one of the two records"):
+        deduplication.decide_duplicate(pair, primary=c, user=cast.lead)
+
+
+def test_a_pair_kept_apart_is_never_joined_through_a_third_record(cast, two_sources):
+    medline, embase = two_sources
+    first = same_work(cast.project, medline)
+    second = same_work(cast.project, embase)
+    deduplication.deduplicate(cast.project)
+    second.refresh_from_db()
+    deduplication.unmerge(second, user=cast.lead)
+    third = same_work(cast.project, SourceFactory(project=cast.project, name="CINAHL"))
+
+    deduplication.deduplicate(cast.project)
+
+    groups = {r.pk: r.duplicate_of_id or r.pk for r in Record.objects.all()}
+    assert groups[first.pk] != groups[second.pk]
+    assert groups[third.pk] in (groups[first.pk], groups[second.pk])
+
+
+def test_export_gives_each_records_dedup_status(cast, two_sources):
+    medline, embase = two_sources
+    first = same_work(cast.project, medline)
+    second = same_work(cast.project, embase)
+    a = RecordFactory(project=cast.project, source=embase, title="A")
+    b = RecordFactory(project=cast.project, source=embase, title="B")
+    lone = RecordFactory(project=cast.project, source=embase, title="Lone")
+    deduplication.deduplicate(cast.project)
+    pending(cast.project, a, b)
+
+    rows = list(exports.record_rows(cast.project))
+
+    header, *data = rows
+    status = {row[0]: (row[header.index("dedup_status")], row[header.index("duplicate_of")])
+              for row in data}
+    assert status == {first.pk: ("primary", ""), second.pk: ("duplicate", first.pk),
+                      a.pk: ("possible", ""), b.pk: ("possible", ""), lone.pk: ("unique", "")}
