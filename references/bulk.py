@@ -61,3 +61,11 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
                 copy.write_row([_db_value(f, v) for f, v in zip(fields, row, strict=True)])
                 count += 1
     return count
+
+
+def analyze(model: type[models.Model]) -> None:
+    """Refresh PostgreSQL's statistics after a bulk change, so the planner sees the new rows
+    (autovacuum would, but only later: the first pages after an import would be slow)."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from projects import audit
 from projects.models import Project
 
+from . import bulk
 from .dedup import DedupRecord, find_duplicates
 from .models import DuplicateCandidate, Record
 
@@ -157,8 +158,10 @@ def _deduplicate_locked(project: Project, user, progress: Progress) -> DedupRepo
                 changes[m] = primary
 
     with transaction.atomic():
-        return _apply(project, user, progress, records, changes, links, clusters, result,
-                      decided_pairs)
+        report = _apply(project, user, progress, records, changes, links, clusters, result,
+                        decided_pairs)
+    bulk.analyze(Record)
+    return report
 
 
 def _apply(project, user, progress, records, changes, links, clusters, result,

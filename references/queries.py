@@ -15,12 +15,13 @@ def pending_pairs(project: Project) -> QuerySet[DuplicateCandidate]:
 
 
 def with_dedup_status(records: QuerySet[Record]) -> QuerySet[Record]:
-    """Annotate `has_duplicates` and `is_possible` (in a pending pair)."""
-    pending = DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.PENDING).filter(
-        Q(record_a=OuterRef("pk")) | Q(record_b=OuterRef("pk")))
+    """Annotate `has_duplicates` and `is_possible` (in a pending pair). Two EXISTS, one per
+    side of the pair: an OR inside one would make PostgreSQL scan every pair per record."""
+    pending = DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.PENDING)
     return records.annotate(
         has_duplicates=Exists(Record.objects.filter(duplicate_of=OuterRef("pk"))),
-        is_possible=Exists(pending),
+        is_possible=Exists(pending.filter(record_a=OuterRef("pk")))
+        | Exists(pending.filter(record_b=OuterRef("pk"))),
     )
 
 
@@ -64,8 +65,6 @@ def counts(project: Project) -> dict[str, int]:
     )
     totals["remaining"] = totals["identified"] - totals["duplicates"]
     totals["possible"] = pending_pairs(project).count()
-    totals["studies"] = Record.objects.filter(project=project, duplicate_of__isnull=True).values(
-        "study").distinct().count()
     return totals
 
 

@@ -92,6 +92,7 @@ def import_file(
         audit.record(project=project, actor=user, action="source.import", target=source,
                      after={"file": source.file_name, "format": result.format,
                             "records": len(records), "unusable": len(unusable)})
+    bulk.analyze(Record)
     progress(100, 100, "Stored")
     return ImportReport(source=source, imported=len(records), unusable=unusable,
                         warnings=result.warnings)

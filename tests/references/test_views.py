@@ -169,7 +169,7 @@ def test_reference_list_query_count_is_constant(cast, client_for, django_assert_
     RecordFactory(project=cast.project, source=source)
     client = client_for(cast.viewer)
     url = reverse("references:list", args=["ikt"])
-    with django_assert_num_queries(9) as one:
+    with django_assert_num_queries(8) as one:
         client.get(url)
     RecordFactory.create_batch(2, project=cast.project, source=source)
     with django_assert_num_queries(len(one.captured_queries)):
