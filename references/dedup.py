@@ -542,9 +542,17 @@ class _Cache:
         self.issue: dict[str, str] = {}
 
 
+# Some exports glue authors together with no separator: "Przyklenk K.Kloner R. A.".
+_GLUED_AUTHORS = re.compile(r"(?<=\.)(?=[^\W\d_][^\s.,]*)")
+
+
 def _parse_authors_cached(authors: Sequence[str], cache: _Cache):
     if len(authors) == 1 and ";" in authors[0]:
         authors = authors[0].split(";")
+    elif len(authors) == 1 and " and " in authors[0]:
+        authors = authors[0].split(" and ")
+    elif len(authors) == 1 and _GLUED_AUTHORS.search(authors[0]):
+        authors = _GLUED_AUTHORS.split(authors[0])
     out = []
     memo = cache.author
     for a in authors[:_MAX_AUTHORS]:

@@ -7,7 +7,8 @@ from .parsers.base import FORMATS, MAPPABLE_FIELDS
 FIELD_LABELS = {
     "title": "Title", "abstract": "Abstract", "authors": "Authors", "year": "Year",
     "journal": "Journal", "volume": "Volume", "issue": "Issue", "pages": "Pages", "doi": "DOI",
-    "pmid": "PMID", "keywords": "Keywords", "url": "URL", "source_record_id": "Record id",
+    "pmid": "PMID", "keywords": "Keywords", "url": "URL", "publication_type": "Type",
+    "source_record_id": "Record id",
 }
 
 

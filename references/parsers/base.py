@@ -20,7 +20,7 @@ TABLE_FORMATS = {"csv", "tsv", "xlsx"}
 # The record fields a table column can be mapped to (CSV/TSV/XLSX).
 MAPPABLE_FIELDS = [
     "title", "abstract", "authors", "year", "journal", "volume", "issue", "pages", "doi",
-    "pmid", "keywords", "url", "source_record_id",
+    "pmid", "keywords", "url", "publication_type", "source_record_id",
 ]
 
 

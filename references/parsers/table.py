@@ -32,6 +32,8 @@ SYNONYMS: dict[str, list[str]] = {
     "keywords": ["keywords", "author keywords", "manual tags", "automatic tags", "keyword",
                  "index keywords", "keywords plus", "mesh terms", "tags", "de", "kw"],
     "url": ["url", "link", "links", "uri", "ur"],
+    "publication_type": ["item type", "document type", "publication type", "entrytype",
+                         "reference type", "type", "pt", "dt", "ty"],
     # "UT" before "ID": in Web of Science files "ID" holds the Keywords Plus.
     "source_record_id": ["ut unique wos id", "unique wos id", "ut", "id", "key", "record id",
                          "record number", "covidence #", "accession number", "eid", "an"],
@@ -242,7 +244,7 @@ def records(header: list[str], rows: list[list[str]], lines: list[int],
             source_record_id=cell(row, "source_record_id"),
             title=n.one_line(cell(row, "title")),
             abstract=cell(row, "abstract"),
-            authors=n.split_list(cell(row, "authors")),
+            authors=_authors(cell(row, "authors")),
             year=n.year(cell(row, "year")),
             journal=n.one_line(cell(row, "journal")),
             volume=cell(row, "volume"),
@@ -252,6 +254,15 @@ def records(header: list[str], rows: list[list[str]], lines: list[int],
             pmid=n.pmid(cell(row, "pmid")),
             keywords=n.split_list(cell(row, "keywords")),
             url=url.split()[0] if url else "",
+            publication_type=n.one_line(cell(row, "publication_type")),
             raw={column: value for column, value in zip(header, row, strict=True) if value},
         ))
     return out
+
+
+def _authors(value: str) -> list[str]:
+    """Authors of a table cell: 'A; B' (Zotero, Scopus), or BibTeX's 'Last, F. and Last, G.'
+    when there is no semicolon."""
+    if ";" not in value and " and " in value:
+        return n.split_list(value, " and ")
+    return n.split_list(value)

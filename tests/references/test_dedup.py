@@ -429,3 +429,18 @@ def test_prefilter_is_an_upper_bound(t1, t2, y2, v2, p2, d2, a2):
     nothing = dedup._unreliable_ids([])
     if dedup._hopeless(a, b, nothing):
         assert dedup._decide(a, b, dedup._features(a, b, nothing))[0] == dedup.NONE
+
+
+def test_glued_author_strings_are_read_as_author_lists():
+    """Some exports glue authors with no separator ("Arrieta O.Ortega A."): such a record
+    agrees with the same record whose authors are listed one by one."""
+    authors = ("Hausenloy D. J.", "Mwamure P. K.", "Venugopal V.", "Harris J.")
+    listed = rec(1, authors=authors, doi="", abstract="")
+    glued = rec(2, authors=("".join(authors),), doi="", abstract="", journal="The Lancet")
+    other = rec(3, authors=("Arrieta O.Ortega A.Rangel C.Molina C.",), doi="", abstract="",
+                journal="The Lancet")
+
+    result = find_duplicates([listed, glued, other])
+
+    assert (1, 2) in result.certain
+    assert all(3 not in pair for pair in result.certain)

@@ -552,7 +552,7 @@ def test_parse_csv_mapping_unknown_field_is_import_error():
     assert str(error_of(fixture("benchmark.tsv"), "benchmark.tsv", mapping={"isbn": "ID"})) == (
         "benchmark.tsv: 'isbn' is not a field a column can be mapped to (title, abstract, "
         "authors, year, journal, volume, issue, pages, doi, pmid, keywords, url, "
-        "source_record_id)")
+        "publication_type, source_record_id)")
 
 
 def test_parse_csv_ragged_row_is_import_error():
@@ -641,7 +641,7 @@ def test_guess_mapping_zotero_columns():
         "title": "Title", "abstract": "Abstract Note", "authors": "Author",
         "year": "Publication Year", "journal": "Publication Title", "volume": "Volume",
         "issue": "Issue", "pages": "Pages", "doi": "DOI", "keywords": "Manual Tags",
-        "url": "Url", "source_record_id": "Key",
+        "url": "Url", "publication_type": "Item Type", "source_record_id": "Key",
     }
 
 
@@ -651,7 +651,7 @@ def test_guess_mapping_benchmark_columns():
     assert guess_mapping(columns) == {
         "title": "title", "abstract": "abstract", "authors": "author", "year": "year",
         "journal": "journal", "volume": "volume", "issue": "number", "pages": "pages",
-        "doi": "doi", "url": "url", "source_record_id": "ID",
+        "doi": "doi", "url": "url", "publication_type": "ENTRYTYPE", "source_record_id": "ID",
     }
 
 
@@ -677,14 +677,14 @@ def test_guess_mapping_wos_columns_and_tags():
         "title": "Article Title", "abstract": "Abstract", "authors": "Authors",
         "year": "Publication Year", "journal": "Source Title", "volume": "Volume",
         "issue": "Issue", "doi": "DOI", "pmid": "Pubmed Id", "keywords": "Author Keywords",
-        "source_record_id": "UT (Unique WOS ID)",
+        "publication_type": "Publication Type", "source_record_id": "UT (Unique WOS ID)",
     }
     tags = ["PT", "AU", "AF", "TI", "SO", "DE", "ID", "AB", "PY", "VL", "IS", "BP", "EP", "DI",
             "PM", "UT"]
     assert guess_mapping(tags) == {
         "title": "TI", "abstract": "AB", "authors": "AF", "year": "PY", "journal": "SO",
         "volume": "VL", "issue": "IS", "doi": "DI", "pmid": "PM", "keywords": "DE",
-        "source_record_id": "UT",
+        "publication_type": "PT", "source_record_id": "UT",
     }
 
 
@@ -744,3 +744,14 @@ def test_parse_raw_is_json_serialisable():
         for record in parse_fixture(name).records:
             assert json.loads(json.dumps(record.raw)) == record.raw
             assert json.loads(json.dumps(record.other_ids)) == record.other_ids
+
+
+def test_parse_csv_bibtex_style_authors_and_entry_type():
+    data = (b'ID,ENTRYTYPE,title,author,year\n'
+            b'id_1,article,Peer mentoring,"Lee, K. and Okafor, A. and Department of Health",2020\n'
+            b'id_2,inproceedings,Advisory boards,"Singh, P.; Brown, S.",2019\n')
+    first, second = parse(data, filename="bench.csv").records
+    assert (first.authors, first.publication_type, first.source_record_id) == (
+        ["Lee, K.", "Okafor, A.", "Department of Health"], "article", "id_1")
+    assert (second.authors, second.publication_type) == (["Singh, P.", "Brown, S."],
+                                                         "inproceedings")
