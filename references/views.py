@@ -78,7 +78,9 @@ def import_start(request, slug):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read()
+        data = upload.read(64 * 1024)  # the start of a text format tells what it is
+        if data.startswith(b"PK"):  # a zip (xlsx) is told by its directory, at the end
+            data += upload.read()
         upload.seek(0)
         file_format = form.cleaned_data["file_format"]
         try:

@@ -246,3 +246,21 @@ def test_export_csv_download(cast, client_for):
     assert response["Content-Disposition"] == 'attachment; filename="ikt-records.csv"'
     assert [(r["record_id"], r["source"], r["doi"], r["dedup_status"]) for r in rows] == [
         (str(record.pk), "MEDLINE", "10.1/x", "unique")]
+
+
+def test_xlsx_upload_is_recognised_and_asks_for_the_columns(cast, client_for, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Title", "Year"])
+    for n in range(8000):  # over 64 KB: the zip directory is far from the start
+        book.active.append([f"Advisory boards in trainee research, number {n}", 2020])
+    book.save(tmp_path / "grey.xlsx")
+    client = client_for(cast.ada)
+
+    response = client.post(reverse("references:import", args=["ikt"]), upload_form(
+        name="grey.xlsx", content=(tmp_path / "grey.xlsx").read_bytes()))
+
+    assert response.status_code == 302, response.context["form"].errors
+    page = client.get(response["Location"])
+    assert page.context["columns"] == ["Title", "Year"] and page.context["row_count"] == 8000
