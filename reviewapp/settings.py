@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "references",
+    "screening",
 ]
 
 MIDDLEWARE = [

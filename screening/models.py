@@ -1,0 +1,113 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from projects.models import Project
+from references.models import Record
+
+
+class Stage(models.TextChoices):
+    TITLE_ABSTRACT = "title_abstract", "Title and abstract"
+    FULL_TEXT = "full_text", "Full text"
+
+
+class Decision(models.TextChoices):
+    INCLUDE = "include", "Include"
+    EXCLUDE = "exclude", "Exclude"
+    MAYBE = "maybe", "Maybe"
+
+
+# The full-text exclusion reasons of the review in ../shared/reference (the lead edits them).
+DEFAULT_EXCLUSION_REASONS = [
+    "Wrong design",
+    "Author not a trainee",
+    "Partnership approach not described",
+    "Not health research",
+    "Wrong publication type",
+    "Duplicate report",
+]
+
+
+class StageSettings(models.Model):
+    """How one stage of one project is screened; a lead edits it."""
+
+    class Resolver(models.TextChoices):
+        LEADS = "leads", "Leads only"
+        NON_VOTERS = "non_voters", "Any member who did not vote on the record"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="stage_settings")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    reviewers_needed = models.PositiveSmallIntegerField(default=2)
+    allow_maybe = models.BooleanField(default=True)
+    resolver = models.CharField(max_length=20, choices=Resolver.choices, default=Resolver.LEADS)
+    include_terms = models.TextField(blank=True, help_text="One per line; * is a wildcard.")
+    exclude_terms = models.TextField(blank=True, help_text="One per line; * is a wildcard.")
+    exclusion_reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "stage"], name="one_settings_per_stage"),
+            models.CheckConstraint(condition=models.Q(reviewers_needed__gte=1,
+                                                      reviewers_needed__lte=3),
+                                   name="reviewers_needed_1_to_3"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.get_stage_display()}"
+
+
+class Screening(models.Model):
+    """One record at one stage: its votes so far and, once settled, the outcome.
+
+    The row is the lock: every vote, resolution and reopening takes it FOR UPDATE, so a
+    record never gets more votes than needed and is settled exactly once."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Needs votes"
+        CONFLICT = "conflict", "Conflict"
+        INCLUDED = "included", "Included"
+        EXCLUDED = "excluded", "Excluded"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="screenings")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    votes_in = models.PositiveSmallIntegerField(default=0)
+    reason = models.CharField(max_length=200, blank=True)  # when excluded at full text
+    note = models.TextField(blank=True)  # the resolver's note
+    settled_at = models.DateTimeField(null=True, blank=True)
+    # Who settled a conflict; None when the votes agreed.
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record", "stage"], name="one_screening_per_stage"),
+        ]
+        indexes = [models.Index(fields=["project", "stage", "state"], name="screening_state")]
+
+    def __str__(self) -> str:
+        return f"{self.record} · {self.get_stage_display()} · {self.get_state_display()}"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.state in (self.State.INCLUDED, self.State.EXCLUDED)
+
+
+class Vote(models.Model):
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="votes")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["screening", "reviewer"], name="one_vote_per_reviewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer}: {self.decision}"

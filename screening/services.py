@@ -1,0 +1,207 @@
+"""Votes and the rules that settle a record. Every function takes the Screening row FOR
+UPDATE first, so concurrent reviewers are serialised per record: a record never gets more
+votes than needed, nobody votes twice, and settling happens exactly once."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from projects import audit
+from projects.models import Project, Role
+from references.models import Record
+
+from .models import DEFAULT_EXCLUSION_REASONS, Decision, Screening, Stage, StageSettings, Vote
+
+State = Screening.State
+
+
+class ScreeningError(Exception):
+    """A rule was broken; the message says which, for the user."""
+
+
+def settings_for(project: Project, stage: str) -> StageSettings:
+    """The stage's settings, created with the defaults the first time they are needed."""
+    defaults = {"exclusion_reasons": DEFAULT_EXCLUSION_REASONS if stage == Stage.FULL_TEXT
+                else []}
+    try:
+        obj, _ = StageSettings.objects.get_or_create(project=project, stage=stage,
+                                                     defaults=defaults)
+    except IntegrityError:  # created by a concurrent request in between
+        obj = StageSettings.objects.get(project=project, stage=stage)
+    return obj
+
+
+def _locked_screening(record: Record, stage: str) -> Screening:
+    """The record's Screening row at `stage`, created if missing, locked FOR UPDATE."""
+    screening = Screening.objects.select_for_update().filter(record=record, stage=stage).first()
+    if screening is not None:
+        return screening
+    try:
+        with transaction.atomic():
+            Screening.objects.create(project_id=record.project_id, record=record, stage=stage)
+    except IntegrityError:
+        pass  # another request created it first: lock theirs
+    return Screening.objects.select_for_update().get(record=record, stage=stage)
+
+
+def _outcome(stage: str, votes: list[Vote]) -> tuple[str, str]:
+    """The state the votes settle a record in, and the exclusion reason where there is one."""
+    decisions = {v.decision for v in votes}
+    if stage == Stage.TITLE_ABSTRACT:
+        if decisions <= {Decision.INCLUDE, Decision.MAYBE}:  # maybe counts as include
+            return State.INCLUDED, ""
+        if decisions == {Decision.EXCLUDE}:
+            return State.EXCLUDED, ""
+        return State.CONFLICT, ""
+    if decisions == {Decision.INCLUDE}:
+        return State.INCLUDED, ""
+    reasons = {v.reason for v in votes}
+    if decisions == {Decision.EXCLUDE} and len(reasons) == 1:
+        return State.EXCLUDED, reasons.pop()
+    return State.CONFLICT, ""
+
+
+def _check_vote(project: Project, stage: str, settings: StageSettings, decision: str,
+                reason: str) -> None:
+    if decision not in Decision.values:
+        raise ScreeningError(f"Unknown decision: {decision}")
+    if decision == Decision.MAYBE and not settings.allow_maybe:
+        raise ScreeningError("Maybe is not offered at this stage.")
+    if stage == Stage.FULL_TEXT and decision == Decision.EXCLUDE:
+        if not reason:
+            raise ScreeningError("An exclusion at full text needs a reason.")
+        if reason not in settings.exclusion_reasons:
+            raise ScreeningError(f"“{reason}” is not one of this project's exclusion reasons.")
+
+
+@transaction.atomic
+def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: str = "",
+                note: str = "") -> Screening:
+    """Cast or change `reviewer`'s vote on `record` at `stage`; settle the record when the
+    needed number of votes are in and agree."""
+    project = record.project
+    if record.duplicate_of_id is not None:
+        raise ScreeningError("This record is a duplicate: it is not screened.")
+    settings = settings_for(project, stage)
+    reason = reason if decision == Decision.EXCLUDE else ""
+    _check_vote(project, stage, settings, decision, reason)
+    screening = _locked_screening(record, stage)
+    if stage == Stage.FULL_TEXT and not Screening.objects.filter(
+            record=record, stage=Stage.TITLE_ABSTRACT, state=State.INCLUDED).exists():
+        raise ScreeningError("This record has not passed title and abstract screening.")
+    if screening.is_settled:
+        raise ScreeningError("This record is settled already.")
+    vote = Vote.objects.filter(screening=screening, reviewer=reviewer).first()
+    now = timezone.now()
+    if vote is None:
+        if screening.votes_in >= settings.reviewers_needed:
+            raise ScreeningError("This record has all the votes it needs.")
+        vote = Vote.objects.create(screening=screening, reviewer=reviewer, decision=decision,
+                                   reason=reason, note=note, created_at=now, updated_at=now)
+        screening.votes_in += 1
+        audit.record(project=project, actor=reviewer, action="vote.cast", target=screening,
+                     after={"stage": stage, "decision": decision, "reason": reason,
+                            "note": note})
+    else:
+        before = {"decision": vote.decision, "reason": vote.reason, "note": vote.note}
+        vote.decision, vote.reason, vote.note, vote.updated_at = decision, reason, note, now
+        vote.save(update_fields=["decision", "reason", "note", "updated_at"])
+        audit.record(project=project, actor=reviewer, action="vote.change", target=screening,
+                     before=before, after={"decision": decision, "reason": reason,
+                                           "note": note})
+    _evaluate(screening, settings)
+    return screening
+
+
+def _evaluate(screening: Screening, settings: StageSettings) -> None:
+    """Settle, mark a conflict, or leave pending, from the votes in."""
+    votes = list(screening.votes.all())
+    if len(votes) < settings.reviewers_needed:
+        state, reason = State.PENDING, ""
+    else:
+        state, reason = _outcome(screening.stage, votes)
+    was = screening.state
+    screening.state, screening.reason = state, reason
+    screening.settled_at = timezone.now() if screening.is_settled else None
+    screening.settled_by = None
+    screening.save(update_fields=["state", "reason", "settled_at", "settled_by", "votes_in"])
+    if state != was and state != State.PENDING:
+        audit.record(project=screening.project, actor=None,
+                     action="screening.conflict" if state == State.CONFLICT
+                     else "screening.settle", target=screening,
+                     before={"state": was}, after={"state": state, "reason": reason,
+                                                   "by": "agreement"})
+
+
+@transaction.atomic
+def undo_vote(record: Record, *, stage: str, reviewer) -> Screening:
+    """Take back `reviewer`'s vote while the record is not settled."""
+    screening = _locked_screening(record, stage)
+    if screening.is_settled:
+        raise ScreeningError("This record is settled already.")
+    vote = Vote.objects.filter(screening=screening, reviewer=reviewer).first()
+    if vote is None:
+        raise ScreeningError("You have not voted on this record.")
+    audit.record(project=screening.project, actor=reviewer, action="vote.undo",
+                 target=screening, before={"decision": vote.decision, "reason": vote.reason,
+                                           "note": vote.note})
+    vote.delete()
+    screening.votes_in -= 1
+    _evaluate(screening, settings_for(screening.project, stage))
+    return screening
+
+
+def can_resolve(screening: Screening, membership) -> bool:
+    settings = settings_for(screening.project, screening.stage)
+    if membership.has_role(Role.LEAD):
+        return True
+    if settings.resolver == StageSettings.Resolver.NON_VOTERS:
+        return membership.has_role(Role.REVIEWER) and not screening.votes.filter(
+            reviewer_id=membership.user_id).exists()
+    return False
+
+
+@transaction.atomic
+def resolve(screening: Screening, *, membership, decision: str, reason: str = "",
+            note: str = "") -> Screening:
+    """Settle a conflict: the resolver decides (with a reason when excluding at full text)."""
+    screening = Screening.objects.select_for_update().get(pk=screening.pk)
+    if screening.state != State.CONFLICT:
+        raise ScreeningError("Only a record in conflict can be resolved.")
+    if not can_resolve(screening, membership):
+        raise ScreeningError("You may not resolve this conflict.")
+    if decision not in (Decision.INCLUDE, Decision.EXCLUDE):
+        raise ScreeningError("A resolution includes or excludes.")
+    settings = settings_for(screening.project, screening.stage)
+    reason = reason if decision == Decision.EXCLUDE else ""
+    _check_vote(screening.project, screening.stage, settings, decision, reason)
+    screening.state = State.INCLUDED if decision == Decision.INCLUDE else State.EXCLUDED
+    screening.reason, screening.note = reason, note
+    screening.settled_at, screening.settled_by = timezone.now(), membership.user
+    screening.save(update_fields=["state", "reason", "note", "settled_at", "settled_by"])
+    audit.record(project=screening.project, actor=membership.user, action="screening.resolve",
+                 target=screening, before={"state": State.CONFLICT},
+                 after={"state": screening.state, "reason": reason, "note": note})
+    return screening
+
+
+@transaction.atomic
+def reopen(screening: Screening, *, user) -> Screening:
+    """A lead takes back a settled outcome. With all votes in, the record becomes a conflict
+    for a resolver to decide again (even if the votes agreed: the lead questions them);
+    with fewer (a vote undone since), it needs votes again. The history keeps everything."""
+    screening = Screening.objects.select_for_update().get(pk=screening.pk)
+    if not screening.is_settled:
+        raise ScreeningError("Only a settled record can be reopened.")
+    if screening.stage == Stage.TITLE_ABSTRACT and Vote.objects.filter(
+            screening__record_id=screening.record_id,
+            screening__stage=Stage.FULL_TEXT).exists():
+        raise ScreeningError("This record has full-text votes: reopen it at full text first.")
+    before = {"state": screening.state, "reason": screening.reason, "note": screening.note}
+    needed = settings_for(screening.project, screening.stage).reviewers_needed
+    screening.state = State.CONFLICT if screening.votes_in >= needed else State.PENDING
+    screening.reason = screening.note = ""
+    screening.settled_at = screening.settled_by = None
+    screening.save(update_fields=["state", "reason", "note", "settled_at", "settled_by"])
+    audit.record(project=screening.project, actor=user, action="screening.reopen",
+                 target=screening, before=before, after={"state": screening.state})
+    return screening

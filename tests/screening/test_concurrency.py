@@ -1,0 +1,89 @@
+"""Reviewers acting at the same instant, in real threads with their own database
+connections: row locks keep every rule."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from projects.models import AuditEvent
+from screening import services
+from screening.models import Screening, Stage, Vote
+from tests.factories import MembershipFactory, RecordFactory, UserFactory
+
+
+def race(callables):
+    """Run the callables at once (a barrier lines them up); return results or exceptions."""
+    barrier = threading.Barrier(len(callables))
+    results = [None] * len(callables)
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(callables)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+@pytest.mark.postgres
+def test_six_reviewers_at_once_give_exactly_the_votes_needed(transactional_db, cast):
+    record = RecordFactory(project=cast.project)
+    reviewers = [UserFactory() for _ in range(6)]
+    for user in reviewers:
+        MembershipFactory(project=cast.project, user=user)
+
+    results = race([
+        (lambda u=u: services.record_vote(record, stage=Stage.TITLE_ABSTRACT, reviewer=u,
+                                          decision="exclude"))
+        for u in reviewers])
+
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 4
+    assert all(isinstance(e, services.ScreeningError) for e in errors), errors
+    screening = Screening.objects.get(record=record)
+    assert (screening.state, screening.votes_in) == ("excluded", 2)
+    assert Vote.objects.filter(screening=screening).count() == 2
+    assert AuditEvent.objects.filter(action="screening.settle").count() == 1
+
+
+@pytest.mark.postgres
+def test_one_reviewer_clicking_four_times_at_once_votes_once(transactional_db, cast):
+    record = RecordFactory(project=cast.project)
+
+    results = race([
+        (lambda: services.record_vote(record, stage=Stage.TITLE_ABSTRACT, reviewer=cast.ada,
+                                      decision="include")) for _ in range(4)])
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert Vote.objects.filter(reviewer=cast.ada).count() == 1
+    assert Screening.objects.get(record=record).votes_in == 1
+    assert AuditEvent.objects.filter(action="vote.cast").count() == 1
+
+
+@pytest.mark.postgres
+def test_two_resolvers_at_once_settle_once(transactional_db, cast):
+    record = RecordFactory(project=cast.project)
+    services.record_vote(record, stage=Stage.TITLE_ABSTRACT, reviewer=cast.ada,
+                         decision="include")
+    screening = services.record_vote(record, stage=Stage.TITLE_ABSTRACT, reviewer=cast.ben,
+                                     decision="exclude")
+    second_lead = UserFactory()
+    MembershipFactory(project=cast.project, user=second_lead, role="lead")
+    leads = [cast.lead.memberships.get(), second_lead.memberships.get()]
+
+    results = race([
+        (lambda m=m, d=d: services.resolve(screening, membership=m, decision=d))
+        for m, d in zip(leads, ["include", "exclude"], strict=True)])
+
+    assert sum(isinstance(r, services.ScreeningError) for r in results) == 1
+    assert AuditEvent.objects.filter(action="screening.resolve").count() == 1
+    assert Screening.objects.get(pk=screening.pk).state in ("included", "excluded")

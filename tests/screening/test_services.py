@@ -1,0 +1,206 @@
+"""The rules that settle a record, vote by vote."""
+
+import pytest
+
+from projects.models import AuditEvent
+from screening import services
+from screening.models import Screening, Stage, Vote
+from tests.factories import RecordFactory
+
+TA, FT = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
+State = Screening.State
+
+
+@pytest.fixture
+def record(cast):
+    return RecordFactory(project=cast.project)
+
+
+def vote(record, who, decision, stage=TA, reason="", note=""):
+    return services.record_vote(record, stage=stage, reviewer=who, decision=decision,
+                                reason=reason, note=note)
+
+
+def to_full_text(record, cast):
+    vote(record, cast.ada, "include")
+    vote(record, cast.ben, "include")
+
+
+@pytest.mark.parametrize(("first", "second", "state"), [
+    ("include", "include", State.INCLUDED),
+    ("include", "maybe", State.INCLUDED),
+    ("maybe", "maybe", State.INCLUDED),
+    ("exclude", "exclude", State.EXCLUDED),
+    ("include", "exclude", State.CONFLICT),
+    ("maybe", "exclude", State.CONFLICT),
+])
+def test_title_abstract_rules(cast, record, first, second, state):
+    after_one = vote(record, cast.ada, first)
+    assert (after_one.state, after_one.votes_in) == (State.PENDING, 1)
+
+    screening = vote(record, cast.ben, second)
+
+    assert (screening.state, screening.votes_in, screening.settled_by) == (state, 2, None)
+    assert (screening.settled_at is not None) == (state != State.CONFLICT)
+
+
+@pytest.mark.parametrize(("votes", "state", "reason"), [
+    ((("include", ""), ("include", "")), State.INCLUDED, ""),
+    ((("exclude", "Wrong design"), ("exclude", "Wrong design")), State.EXCLUDED, "Wrong design"),
+    ((("exclude", "Wrong design"), ("exclude", "Author not a trainee")), State.CONFLICT, ""),
+    ((("include", ""), ("exclude", "Wrong design")), State.CONFLICT, ""),
+    ((("include", ""), ("maybe", "")), State.CONFLICT, ""),
+])
+def test_full_text_rules(cast, record, votes, state, reason):
+    to_full_text(record, cast)
+    (d1, r1), (d2, r2) = votes
+    vote(record, cast.ada, d1, FT, r1)
+
+    screening = vote(record, cast.ben, d2, FT, r2)
+
+    assert (screening.state, screening.reason) == (state, reason)
+
+
+def test_full_text_needs_title_abstract_inclusion(cast, record):
+    with pytest.raises(services.ScreeningError, match="not passed title and abstract"):
+        vote(record, cast.ada, "include", FT)
+
+
+def test_full_text_exclusion_needs_a_known_reason(cast, record):
+    to_full_text(record, cast)
+
+    with pytest.raises(services.ScreeningError, match="needs a reason"):
+        vote(record, cast.ada, "exclude", FT)
+    with pytest.raises(services.ScreeningError, match="not one of this project's"):
+        vote(record, cast.ada, "exclude", FT, "Too long")
+    assert not Vote.objects.filter(screening__stage=FT).exists()
+
+
+def test_one_reviewer_needed_settles_on_the_first_vote(cast, record):
+    settings = services.settings_for(cast.project, TA)
+    settings.reviewers_needed = 1
+    settings.save()
+
+    assert vote(record, cast.ada, "exclude").state == State.EXCLUDED
+
+
+def test_maybe_can_be_switched_off(cast, record):
+    settings = services.settings_for(cast.project, TA)
+    settings.allow_maybe = False
+    settings.save()
+
+    with pytest.raises(services.ScreeningError, match="Maybe is not offered"):
+        vote(record, cast.ada, "maybe")
+
+
+def test_no_more_votes_than_needed_and_no_vote_after_settling(cast, record):
+    vote(record, cast.ada, "include")
+    vote(record, cast.ben, "exclude")  # a conflict: all votes are in
+
+    with pytest.raises(services.ScreeningError, match="has all the votes it needs"):
+        vote(record, cast.cy, "include")
+    assert Vote.objects.count() == 2
+
+
+def test_changing_a_vote_reevaluates_and_is_audited(cast, record):
+    vote(record, cast.ada, "include")
+    assert vote(record, cast.ben, "exclude").state == State.CONFLICT
+
+    screening = vote(record, cast.ben, "include", note="on second reading")
+
+    assert (screening.state, screening.votes_in) == (State.INCLUDED, 2)
+    change = AuditEvent.objects.get(action="vote.change")
+    assert (change.actor, change.before, change.after) == (
+        cast.ben, {"decision": "exclude", "reason": "", "note": ""},
+        {"decision": "include", "reason": "", "note": "on second reading"})
+    with pytest.raises(services.ScreeningError, match="settled already"):
+        vote(record, cast.ada, "exclude")
+
+
+def test_undo_a_vote(cast, record):
+    vote(record, cast.ada, "include")
+
+    screening = services.undo_vote(record, stage=TA, reviewer=cast.ada)
+
+    assert (screening.state, screening.votes_in, Vote.objects.count()) == (State.PENDING, 0, 0)
+    assert AuditEvent.objects.get(action="vote.undo").before["decision"] == "include"
+    with pytest.raises(services.ScreeningError, match="have not voted"):
+        services.undo_vote(record, stage=TA, reviewer=cast.ada)
+
+
+def test_duplicates_are_not_screened(cast, record):
+    duplicate = RecordFactory(project=cast.project, duplicate_of=record)
+
+    with pytest.raises(services.ScreeningError, match="is a duplicate"):
+        vote(duplicate, cast.ada, "include")
+
+
+def test_lead_resolves_a_conflict_with_a_reason(cast, record):
+    to_full_text(record, cast)
+    vote(record, cast.ada, "include", FT)
+    screening = vote(record, cast.ben, "exclude", FT, "Wrong design")
+
+    resolved = services.resolve(screening, membership=cast.lead.memberships.get(),
+                                decision="exclude", reason="Author not a trainee",
+                                note="the first author is faculty")
+
+    assert (resolved.state, resolved.reason, resolved.note, resolved.settled_by) == (
+        State.EXCLUDED, "Author not a trainee", "the first author is faculty", cast.lead)
+    event = AuditEvent.objects.get(action="screening.resolve")
+    assert event.after == {"state": "excluded", "reason": "Author not a trainee",
+                           "note": "the first author is faculty"}
+
+
+def test_who_may_resolve(cast, record):
+    vote(record, cast.ada, "include")
+    screening = vote(record, cast.ben, "exclude")
+    cy, ada = cast.cy.memberships.get(), cast.ada.memberships.get()
+
+    assert not services.can_resolve(screening, cy)  # leads only, by default
+    with pytest.raises(services.ScreeningError, match="may not resolve"):
+        services.resolve(screening, membership=cy, decision="include")
+
+    settings = services.settings_for(cast.project, TA)
+    settings.resolver = "non_voters"
+    settings.save()
+    assert services.can_resolve(screening, cy)
+    assert not services.can_resolve(screening, ada)  # she voted on it
+    assert not services.can_resolve(screening, cast.viewer.memberships.get())
+    assert services.resolve(screening, membership=cy, decision="include").state == "included"
+
+
+def test_only_a_conflict_is_resolved(cast, record):
+    screening = vote(record, cast.ada, "include")
+
+    with pytest.raises(services.ScreeningError, match="Only a record in conflict"):
+        services.resolve(screening, membership=cast.lead.memberships.get(), decision="include")
+
+
+def test_lead_reopens_a_settled_record(cast, record):
+    vote(record, cast.ada, "exclude")
+    screening = vote(record, cast.ben, "exclude")
+
+    reopened = services.reopen(screening, user=cast.lead)
+
+    assert (reopened.state, reopened.settled_at, reopened.votes_in) == (State.CONFLICT, None, 2)
+    assert AuditEvent.objects.get(action="screening.reopen").before == {
+        "state": "excluded", "reason": "", "note": ""}
+    resolved = services.resolve(reopened, membership=cast.lead.memberships.get(),
+                                decision="include")
+    assert resolved.state == State.INCLUDED
+
+
+def test_title_abstract_cannot_be_reopened_under_full_text_votes(cast, record):
+    to_full_text(record, cast)
+    vote(record, cast.ada, "include", FT)
+    screening = Screening.objects.get(record=record, stage=TA)
+
+    with pytest.raises(services.ScreeningError, match="reopen it at full text first"):
+        services.reopen(screening, user=cast.lead)
+
+
+def test_default_full_text_reasons(cast):
+    assert services.settings_for(cast.project, FT).exclusion_reasons == [
+        "Wrong design", "Author not a trainee", "Partnership approach not described",
+        "Not health research", "Wrong publication type", "Duplicate report"]
+    assert services.settings_for(cast.project, TA).exclusion_reasons == []
