@@ -1,0 +1,39 @@
+"""Reads of the screening app: which record a reviewer screens next."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from projects.models import Project
+from references.models import Record
+
+from .models import Screening, Stage, Vote
+
+
+def eligible(project: Project, stage: str) -> QuerySet[Record]:
+    """The records screened at `stage`: no duplicates; at full text, those that passed title
+    and abstract screening."""
+    records = Record.objects.filter(project=project, duplicate_of__isnull=True)
+    if stage == Stage.FULL_TEXT:
+        records = records.filter(screenings__stage=Stage.TITLE_ABSTRACT,
+                                 screenings__state=Screening.State.INCLUDED)
+    return records
+
+
+def needing_vote_of(project: Project, stage: str, reviewer) -> QuerySet[Record]:
+    """Records that still need votes and that `reviewer` has not voted on, in a stable order
+    (record id). A record with no Screening row yet has no votes."""
+    screening = Screening.objects.filter(record=OuterRef("pk"), stage=stage)
+    not_pending = screening.exclude(state=Screening.State.PENDING)
+    voted = Vote.objects.filter(screening__record=OuterRef("pk"), screening__stage=stage,
+                                reviewer=reviewer)
+    return eligible(project, stage).filter(~Q(Exists(not_pending)), ~Q(Exists(voted))).order_by(
+        "id")
+
+
+def next_record(project: Project, stage: str, reviewer, *, after: int | None = None
+                ) -> Record | None:
+    """The next record for `reviewer`: the first that needs their vote (after record `after`,
+    for fetching ahead)."""
+    records = needing_vote_of(project, stage, reviewer)
+    if after is not None:
+        records = records.filter(id__gt=after)
+    return records.first()
