@@ -47,9 +47,6 @@ def overview(request, slug):
 
 # Pages of the pipeline that later issues fill in; each says what will come there.
 STAGES = {
-    "screening": ("Screening", "Blind dual title and abstract screening, with conflicts "
-                  "settled by a third reviewer."),
-    "fulltext": ("Full text", "Full-text review with reasons for exclusion."),
     "extraction": ("Extraction", "Dual data extraction into a form the lead designs."),
     "coding": ("Coding", "Coding of each study against theoretical frameworks, with "
                "verification."),

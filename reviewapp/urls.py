@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("references.urls")),
+    path("", include("screening.urls")),
     path("", include("projects.urls")),
 ]

@@ -205,3 +205,24 @@ def reopen(screening: Screening, *, user) -> Screening:
     audit.record(project=screening.project, actor=user, action="screening.reopen",
                  target=screening, before=before, after={"state": screening.state})
     return screening
+
+
+SETTINGS_FIELDS = ("reviewers_needed", "allow_maybe", "resolver", "include_terms",
+                   "exclude_terms", "exclusion_reasons")
+
+
+@transaction.atomic
+def update_settings(settings: StageSettings, *, user, **changes) -> StageSettings:
+    settings = StageSettings.objects.select_for_update().get(pk=settings.pk)
+    before = {f: getattr(settings, f) for f in SETTINGS_FIELDS}
+    for name, value in changes.items():
+        if name not in SETTINGS_FIELDS:
+            raise ValueError(f"Not a stage setting: {name}")
+        setattr(settings, name, value)
+    changed = [f for f in SETTINGS_FIELDS if getattr(settings, f) != before[f]]
+    if changed:
+        settings.save(update_fields=changed)
+        audit.record(project=settings.project, actor=user, action="stage.settings",
+                     target=settings, before={f: before[f] for f in changed},
+                     after={f: getattr(settings, f) for f in changed})
+    return settings

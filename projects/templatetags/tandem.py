@@ -10,8 +10,8 @@ register = template.Library()
 PIPELINE = [
     ("overview", "projects:overview", "Overview", Role.VIEWER),
     ("references", "references:list", "References", Role.VIEWER),
-    ("screening", "projects:screening", "Screening", Role.VIEWER),
-    ("fulltext", "projects:fulltext", "Full text", Role.VIEWER),
+    ("screening", "screening:title_abstract", "Screening", Role.VIEWER),
+    ("fulltext", "screening:full_text", "Full text", Role.VIEWER),
     ("extraction", "projects:extraction", "Extraction", Role.VIEWER),
     ("coding", "projects:coding", "Coding", Role.VIEWER),
     ("reports", "projects:reports", "Reports", Role.VIEWER),

@@ -15,8 +15,6 @@ from tests.factories import InvitationFactory, JobFactory, RecordFactory
 # url name -> (role needed for GET, role needed for POST); None: the method is not allowed.
 ACCESS = {
     "projects:overview": (Role.VIEWER, None),
-    "projects:screening": (Role.VIEWER, None),
-    "projects:fulltext": (Role.VIEWER, None),
     "projects:extraction": (Role.VIEWER, None),
     "projects:coding": (Role.VIEWER, None),
     "projects:reports": (Role.VIEWER, None),
@@ -44,6 +42,15 @@ ACCESS = {
     "references:duplicates": (Role.LEAD, None),
     "references:duplicate": (Role.LEAD, Role.LEAD),
     "references:deduplicate": (None, Role.LEAD),
+    "screening:title_abstract": (Role.VIEWER, None),
+    "screening:full_text": (Role.VIEWER, None),
+    "screening:screen": (Role.REVIEWER, None),
+    "screening:vote": (None, Role.REVIEWER),
+    "screening:undo": (None, Role.REVIEWER),
+    "screening:resolve": (Role.LEAD, Role.LEAD),  # a conflict; leads only by default
+    "screening:conflicts": (Role.REVIEWER, None),
+    "screening:settings": (Role.LEAD, Role.LEAD),
+    "screening:agreement_csv": (Role.VIEWER, None),
 }
 
 RANK = {None: 0, "outsider": 0, Role.VIEWER: 1, Role.REVIEWER: 2, Role.LEAD: 3}
@@ -82,6 +89,11 @@ def url_kwargs(cast, client) -> dict:
                                              record_b=second, score=0.8)
     first.duplicate_of = RecordFactory(project=cast.project)
     first.save()
+    conflict = RecordFactory(project=cast.project)
+    from screening.services import record_vote
+
+    record_vote(conflict, stage="title_abstract", reviewer=cast.ada, decision="include")
+    record_vote(conflict, stage="title_abstract", reviewer=cast.ben, decision="exclude")
     token = _pending_import(cast, client)
     job = JobFactory(project=cast.project, started_by=cast.lead, status=Job.Status.FAILED,
                      message="boom")
@@ -93,9 +105,10 @@ def url_kwargs(cast, client) -> dict:
         "invitation_id": invitation.pk,
         "job_id": job.pk,
         "source_id": first.source_id,
-        "record_id": first.pk,
+        "record_id": conflict.pk,
         "pair_id": pair.pk,
         "token": token,
+        "stage": "title_abstract",
     }
 
 

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "screening"
+
+urlpatterns = [
+    path("p/<slug:slug>/screening/", views.stage_home, {"stage": "title_abstract"},
+         name="title_abstract"),
+    path("p/<slug:slug>/fulltext/", views.stage_home, {"stage": "full_text"}, name="full_text"),
+    path("p/<slug:slug>/screening/<str:stage>/screen/", views.screen, name="screen"),
+    path("p/<slug:slug>/screening/<str:stage>/records/<int:record_id>/vote/", views.vote,
+         name="vote"),
+    path("p/<slug:slug>/screening/<str:stage>/records/<int:record_id>/undo/", views.undo,
+         name="undo"),
+    path("p/<slug:slug>/screening/<str:stage>/records/<int:record_id>/resolve/", views.resolve,
+         name="resolve"),
+    path("p/<slug:slug>/screening/<str:stage>/conflicts/", views.conflicts, name="conflicts"),
+    path("p/<slug:slug>/screening/<str:stage>/settings/", views.stage_settings,
+         name="settings"),
+    path("p/<slug:slug>/screening/<str:stage>/agreement.csv", views.agreement_csv,
+         name="agreement_csv"),
+]

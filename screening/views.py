@@ -1,0 +1,239 @@
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from projects.access import get_project_for_user
+from projects.models import Membership, Role
+from references.models import Record
+
+from . import agreement, queries, services
+from .forms import StageSettingsForm
+from .highlight import highlight, terms
+from .models import Screening, Stage, Vote
+
+URL_OF_STAGE = {Stage.TITLE_ABSTRACT: "screening:title_abstract",
+                Stage.FULL_TEXT: "screening:full_text"}
+SECTION_OF_STAGE = {Stage.TITLE_ABSTRACT: "screening", Stage.FULL_TEXT: "fulltext"}
+
+
+def _stage(stage: str) -> str:
+    if stage not in Stage.values:
+        raise Http404("No such stage.")
+    return stage
+
+
+def _counts(project, stage: str) -> dict[str, int]:
+    """Settled outcomes and what is still open: no per-person figures, no unsettled votes."""
+    eligible = queries.eligible(project, stage).count()
+    states = dict(Screening.objects.filter(project=project, stage=stage,
+                                           record__duplicate_of__isnull=True)
+                  .values_list("state").annotate(n=Count("id")))
+    done = sum(states.values()) - states.get(Screening.State.PENDING, 0)
+    return {"records": eligible, "conflict": states.get("conflict", 0),
+            "included": states.get("included", 0), "excluded": states.get("excluded", 0),
+            "open": eligible - done}
+
+
+def _settled_votes(project, stage: str):
+    """(record, reviewer, decision) of records whose votes are all in: agreement never
+    reveals a vote on a record that is still waiting for others."""
+    return Vote.objects.filter(
+        screening__project=project, screening__stage=stage,
+        screening__record__duplicate_of__isnull=True,
+    ).exclude(screening__state=Screening.State.PENDING).values_list(
+        "screening__record_id", "reviewer_id", "decision")
+
+
+@login_required
+@require_GET
+def stage_home(request, slug, stage):
+    project = get_project_for_user(request, slug)
+    stage = _stage(stage)
+    membership = project.membership
+    mine = Vote.objects.filter(screening__project=project, screening__stage=stage,
+                               reviewer=request.user).count()
+    pairs = agreement.pair_agreements(_settled_votes(project, stage))
+    names = {m.user_id: str(m.user) for m in Membership.objects.filter(
+        project=project).select_related("user")}
+    return render(request, "screening/stage.html", {
+        "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
+        "stage_label": Stage(stage).label, "counts": _counts(project, stage), "mine": mine,
+        "my_next": queries.next_record(project, stage, request.user)
+        if membership.has_role(Role.REVIEWER) else None,
+        "pairs": [(names.get(p.reviewer_a, p.reviewer_a), names.get(p.reviewer_b, p.reviewer_b),
+                   p) for p in pairs],
+        "settings": services.settings_for(project, stage),
+        "is_lead": membership.has_role(Role.LEAD),
+        "can_screen": membership.has_role(Role.REVIEWER),
+    })
+
+
+def _screen_context(request, project, stage: str, record: Record | None, last: int | None):
+    settings = services.settings_for(project, stage)
+    include, exclude = terms(settings.include_terms), terms(settings.exclude_terms)
+    context = {"project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
+               "stage_label": Stage(stage).label, "record": record, "settings": settings,
+               "last": last, "mine": Vote.objects.filter(
+                   screening__project=project, screening__stage=stage,
+                   reviewer=request.user).count(),
+               "open": queries.needing_vote_of(project, stage, request.user).count()}
+    if record is not None:
+        context["title"] = highlight(record.title, include, exclude)
+        context["abstract"] = highlight(record.abstract, include, exclude)
+        context["my_vote"] = Vote.objects.filter(screening__record=record,
+                                                 screening__stage=stage,
+                                                 reviewer=request.user).first()
+    return context
+
+
+@login_required
+@require_GET
+def screen(request, slug, stage):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    stage = _stage(stage)
+    record = queries.next_record(project, stage, request.user)
+    context = _screen_context(request, project, stage, record, None)
+    if request.htmx:
+        return render(request, "screening/screen.html#record", context)
+    return render(request, "screening/screen.html", context)
+
+
+@login_required
+@require_POST
+def vote(request, slug, stage, record_id):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    stage = _stage(stage)
+    record = get_object_or_404(Record, pk=record_id, project=project)
+    try:
+        services.record_vote(record, stage=stage, reviewer=request.user,
+                             decision=request.POST.get("decision", ""),
+                             reason=request.POST.get("reason", ""),
+                             note=request.POST.get("note", "").strip())
+    except services.ScreeningError as exc:
+        messages.error(request, str(exc))
+        following, last = record, None
+    else:
+        following, last = queries.next_record(project, stage, request.user), record.pk
+    if request.htmx:
+        return render(request, "screening/screen.html#record",
+                      _screen_context(request, project, stage, following, last))
+    return redirect("screening:screen", slug=slug, stage=stage)
+
+
+@login_required
+@require_POST
+def undo(request, slug, stage, record_id):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    stage = _stage(stage)
+    record = get_object_or_404(Record, pk=record_id, project=project)
+    try:
+        services.undo_vote(record, stage=stage, reviewer=request.user)
+    except services.ScreeningError as exc:
+        messages.error(request, str(exc))
+        record = queries.next_record(project, stage, request.user)
+    if request.htmx:
+        return render(request, "screening/screen.html#record",
+                      _screen_context(request, project, stage, record, None))
+    return redirect("screening:screen", slug=slug, stage=stage)
+
+
+@login_required
+@require_GET
+def conflicts(request, slug, stage):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    stage = _stage(stage)
+    items = Screening.objects.filter(project=project, stage=stage,
+                                     state=Screening.State.CONFLICT,
+                                     record__duplicate_of__isnull=True).select_related(
+        "record").order_by("record_id")[:500]
+    return render(request, "screening/conflicts.html", {
+        "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
+        "stage_label": Stage(stage).label, "items": items,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resolve(request, slug, stage, record_id):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    stage = _stage(stage)
+    screening = get_object_or_404(Screening.objects.select_related("record"), project=project,
+                                  stage=stage, record_id=record_id)
+    if screening.state == Screening.State.PENDING:
+        # Votes of a record still waiting for votes are never shown to anyone but the voter.
+        raise Http404("Nothing to resolve here.")
+    if not services.can_resolve(screening, project.membership):
+        raise PermissionDenied("You may not resolve conflicts at this stage.")
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "reopen":
+                if not project.membership.has_role(Role.LEAD):
+                    raise services.ScreeningError("Only a lead can reopen a record.")
+                services.reopen(screening, user=request.user)
+                messages.success(request, f"Record #{record_id} is open again.")
+                return redirect("screening:resolve", slug=slug, stage=stage,
+                                record_id=record_id)
+            services.resolve(screening, membership=project.membership,
+                             decision=request.POST.get("decision", ""),
+                             reason=request.POST.get("reason", ""),
+                             note=request.POST.get("note", "").strip())
+        except services.ScreeningError as exc:
+            messages.error(request, str(exc))
+            return redirect("screening:resolve", slug=slug, stage=stage, record_id=record_id)
+        messages.success(request, f"Record #{record_id} is settled.")
+        return redirect("screening:conflicts", slug=slug, stage=stage)
+    settings = services.settings_for(project, stage)
+    return render(request, "screening/resolve.html", {
+        "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
+        "stage_label": Stage(stage).label, "screening": screening, "record": screening.record,
+        "votes": screening.votes.select_related("reviewer").order_by("created_at"),
+        "settings": settings, "is_lead": project.membership.has_role(Role.LEAD),
+        "abstract": highlight(screening.record.abstract, terms(settings.include_terms),
+                              terms(settings.exclude_terms)),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def stage_settings(request, slug, stage):
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    stage = _stage(stage)
+    settings = services.settings_for(project, stage)
+    form = StageSettingsForm(request.POST or None, instance=settings,
+                             full_text=stage == Stage.FULL_TEXT)
+    if request.method == "POST" and form.is_valid():
+        changes = {f: form.cleaned_data[f] for f in StageSettingsForm.Meta.fields}
+        if "exclusion_reasons_text" in form.cleaned_data:
+            changes["exclusion_reasons"] = form.cleaned_data["exclusion_reasons_text"]
+        form.instance.refresh_from_db()  # the form wrote its values onto the instance
+        services.update_settings(form.instance, user=request.user, **changes)
+        messages.success(request, "Screening settings saved.")
+        return redirect(URL_OF_STAGE[stage], slug=slug)
+    return render(request, "screening/settings.html", {
+        "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
+        "stage_label": Stage(stage).label, "form": form,
+    })
+
+
+@login_required
+@require_GET
+def agreement_csv(request, slug, stage):
+    project = get_project_for_user(request, slug)
+    stage = _stage(stage)
+    names = {m.user_id: str(m.user) for m in Membership.objects.filter(
+        project=project).select_related("user")}
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{project.slug}-{stage}-agreement.csv"'
+    writer = csv.writer(response)
+    for row in agreement.csv_rows(agreement.pair_agreements(_settled_votes(project, stage)),
+                                  names):
+        writer.writerow(row)
+    return response
+
+

@@ -1,0 +1,126 @@
+import csv
+import io
+
+from django.urls import reverse
+
+from screening import services
+from screening.models import Screening, Stage, Vote
+from tests.factories import RecordFactory
+
+TA = Stage.TITLE_ABSTRACT
+
+
+def screen_url(stage=TA):
+    return reverse("screening:screen", args=["ikt", stage])
+
+
+def test_screen_shows_my_next_record_with_highlighted_escaped_text(cast, client_for):
+    settings = services.settings_for(cast.project, TA)
+    settings.include_terms, settings.exclude_terms = "trainee*", "faculty"
+    settings.save()
+    record = RecordFactory(project=cast.project, title="<b>Trainees</b> and faculty",
+                           abstract="A trainee-led study & more")
+
+    page = client_for(cast.ada).get(screen_url()).text
+
+    assert ('&lt;b&gt;<mark class="term-include">Trainees</mark>&lt;/b&gt; and '
+            '<mark class="term-exclude">faculty</mark>') in page
+    assert '<mark class="term-include">trainee</mark>-led study &amp; more' in page
+    assert reverse("screening:vote", args=["ikt", TA, record.pk]) in page
+
+
+def test_voting_with_htmx_returns_the_next_record_fragment(cast, client_for):
+    first, second = RecordFactory.create_batch(2, project=cast.project)
+    client = client_for(cast.ada)
+
+    response = client.post(reverse("screening:vote", args=["ikt", TA, first.pk]),
+                           {"decision": "include", "note": "clear fit"},
+                           headers={"HX-Request": "true"})
+
+    assert response.text.lstrip().startswith('<section id="record"')
+    assert f'data-record="{second.pk}"' in response.text
+    assert reverse("screening:undo", args=["ikt", TA, first.pk]) in response.text
+    vote = Vote.objects.get()
+    assert (vote.screening.record, vote.reviewer, vote.decision, vote.note) == (
+        first, cast.ada, "include", "clear fit")
+
+
+def test_undo_brings_the_record_back(cast, client_for):
+    first, _second = RecordFactory.create_batch(2, project=cast.project)
+    client = client_for(cast.ada)
+    client.post(reverse("screening:vote", args=["ikt", TA, first.pk]), {"decision": "exclude"})
+
+    response = client.post(reverse("screening:undo", args=["ikt", TA, first.pk]),
+                           headers={"HX-Request": "true"})
+
+    assert f'data-record="{first.pk}"' in response.text
+    assert Vote.objects.count() == 0
+
+
+def test_a_reviewer_never_sees_another_reviewers_unsettled_vote(cast, client_for):
+    record = RecordFactory(project=cast.project, title="Shared record")
+    services.record_vote(record, stage=TA, reviewer=cast.ben, decision="exclude",
+                         note="BEN-SECRET-NOTE")
+    client = client_for(cast.ada)
+
+    pages = [client.get(url).text for url in (
+        screen_url(), reverse("screening:title_abstract", args=["ikt"]),
+        reverse("screening:conflicts", args=["ikt", TA]),
+        reverse("references:record", args=["ikt", record.pk]))]
+    resolve = client_for(cast.lead).get(reverse("screening:resolve",
+                                                args=["ikt", TA, record.pk]))
+    agreement = client_for(cast.lead).get(reverse("screening:agreement_csv", args=["ikt", TA]))
+
+    for page in pages:
+        assert "BEN-SECRET-NOTE" not in page and "Your vote" not in page
+    assert resolve.status_code == 404  # not even a lead sees votes before all are in
+    assert list(csv.reader(io.StringIO(agreement.text)))[1:] == []
+
+
+def test_lead_resolves_a_conflict_and_sees_both_votes(cast, client_for):
+    record = RecordFactory(project=cast.project)
+    services.record_vote(record, stage=TA, reviewer=cast.ada, decision="include", note="fits")
+    services.record_vote(record, stage=TA, reviewer=cast.ben, decision="exclude",
+                         note="faculty author")
+    client = client_for(cast.lead)
+    url = reverse("screening:resolve", args=["ikt", TA, record.pk])
+
+    page = client.get(url).text
+    assert "fits" in page and "faculty author" in page
+
+    response = client.post(url, {"decision": "include", "note": "trainee co-led"})
+
+    assert response["Location"] == reverse("screening:conflicts", args=["ikt", TA])
+    screening = Screening.objects.get(record=record)
+    assert (screening.state, screening.settled_by, screening.note) == (
+        "included", cast.lead, "trainee co-led")
+
+
+def test_stage_home_counts_and_agreement(cast, client_for):
+    a, b, c = RecordFactory.create_batch(3, project=cast.project)
+    for record, (d1, d2) in ((a, ("include", "include")), (b, ("include", "exclude"))):
+        services.record_vote(record, stage=TA, reviewer=cast.ada, decision=d1)
+        services.record_vote(record, stage=TA, reviewer=cast.ben, decision=d2)
+    services.record_vote(c, stage=TA, reviewer=cast.ada, decision="exclude")
+
+    response = client_for(cast.viewer).get(reverse("screening:title_abstract", args=["ikt"]))
+
+    assert response.context["counts"] == {"records": 3, "conflict": 1, "included": 1,
+                                          "excluded": 0, "open": 1}
+    [(first, second, pair)] = response.context["pairs"]
+    assert (first, second, pair.n, pair.both_include, pair.a_include_b_exclude) == (
+        "Ada", "Ben", 2, 1, 1)
+
+
+def test_settings_view_saves_reasons_and_terms(cast, client_for):
+    response = client_for(cast.lead).post(
+        reverse("screening:settings", args=["ikt", Stage.FULL_TEXT]),
+        {"reviewers_needed": "3", "allow_maybe": "", "resolver": "non_voters",
+         "include_terms": "trainee*", "exclude_terms": "",
+         "exclusion_reasons_text": "Wrong design\nNot a trainee\n"})
+
+    assert response["Location"] == reverse("screening:full_text", args=["ikt"])
+    settings = services.settings_for(cast.project, Stage.FULL_TEXT)
+    assert (settings.reviewers_needed, settings.allow_maybe, settings.resolver,
+            settings.exclusion_reasons) == (3, False, "non_voters",
+                                            ["Wrong design", "Not a trainee"])
