@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from projects.access import get_project_for_user
 from projects.models import AuditEvent, Role
+from projects.paging import keyset_page
 
 from . import deduplication, diff, exports, jobs, parsers, queries, services
 from .forms import ImportForm, LinkStudyForm, MappingForm, RecordFilterForm, SourceForm
@@ -35,40 +36,21 @@ def reference_list(request, slug):
         records = queries.filter_by_status(records, data["status"])
     else:
         records = queries.with_dedup_status(records)
-    page, first, last, more_before, more_after = _keyset_page(request, records)
+    page = keyset_page(request, records, PAGE_SIZE)
+    for record in page.items:
+        record.dedup_status = queries.dedup_status(record)
     query = request.GET.copy()
     for key in ("after", "before"):
         query.pop(key, None)
     return render(request, "references/list.html", {
         "project": project, "section": "references", "form": form,
         "sources": queries.sources_with_counts(project), "counts": queries.counts(project),
-        "records": page, "first": first, "last": last, "more_before": more_before,
-        "more_after": more_after, "query": query.urlencode(),
+        "records": page.items, "first": page.first, "last": page.last,
+        "more_before": page.more_before, "more_after": page.more_after,
+        "query": query.urlencode(),
         "can_write": project.membership.has_role(Role.REVIEWER),
         "is_lead": project.membership.has_role(Role.LEAD),
     })
-
-
-def _keyset_page(request, records):
-    """A page of records by id, after or before a given id: fast at any depth."""
-    after, before = request.GET.get("after"), request.GET.get("before")
-    if before and before.isdigit():
-        page = list(records.filter(id__lt=int(before)).order_by("-id")[:PAGE_SIZE + 1])
-        more_before = len(page) > PAGE_SIZE
-        page = page[:PAGE_SIZE][::-1]
-        more_after = True
-    else:
-        if after and after.isdigit():
-            records = records.filter(id__gt=int(after))
-        page = list(records.order_by("id")[:PAGE_SIZE + 1])
-        more_after = len(page) > PAGE_SIZE
-        page = page[:PAGE_SIZE]
-        more_before = bool(after and after.isdigit())
-    for record in page:
-        record.dedup_status = queries.dedup_status(record)
-    first = page[0].pk if page else None
-    last = page[-1].pk if page else None
-    return page, first, last, more_before, more_after
 
 
 @login_required

@@ -1,6 +1,6 @@
 """Reads of the screening app: which record a reviewer screens next."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from projects.models import Project
 from references.models import Record
@@ -37,3 +37,42 @@ def next_record(project: Project, stage: str, reviewer, *, after: int | None = N
     if after is not None:
         records = records.filter(id__gt=after)
     return records.first()
+
+
+FILTERS = {
+    "": "All records",
+    "mine": "Needs my vote",
+    "waiting": "Waiting for others",
+    "conflict": "Conflict",
+    "included": "Included",
+    "excluded": "Excluded",
+}
+
+
+def stage_records(project: Project, stage: str, user, *, state: str = "",
+                  reviewer_id: int | None = None, text: str = "") -> QuerySet[Record]:
+    """The records of a stage for its list, annotated with `screening_state`, filtered by
+    state as `user` sees it, by a reviewer (whose votes count only on records with all
+    votes in: an open record never tells who voted on it) and by title text."""
+    screenings = Screening.objects.filter(record=OuterRef("pk"), stage=stage)
+    mine = Vote.objects.filter(screening__record=OuterRef("pk"), screening__stage=stage,
+                               reviewer=user)
+    records = eligible(project, stage).annotate(
+        screening_state=Subquery(screenings.values("state")[:1]),
+        voted_by_me=Exists(mine),
+    )
+    if state == "mine":
+        records = needing_vote_of(project, stage, user).annotate(
+            screening_state=Subquery(screenings.values("state")[:1]), voted_by_me=Exists(mine))
+    elif state == "waiting":
+        records = records.filter(voted_by_me=True, screening_state=Screening.State.PENDING)
+    elif state in (Screening.State.CONFLICT, Screening.State.INCLUDED,
+                   Screening.State.EXCLUDED):
+        records = records.filter(screening_state=state)
+    if reviewer_id:
+        records = records.filter(Exists(Vote.objects.filter(
+            screening__record=OuterRef("pk"), screening__stage=stage, reviewer_id=reviewer_id,
+        ).exclude(screening__state=Screening.State.PENDING)))
+    if text.strip():
+        records = records.filter(title__icontains=text.strip())
+    return records

@@ -16,6 +16,7 @@ urlpatterns = [
     path("p/<slug:slug>/screening/<str:stage>/records/<int:record_id>/resolve/", views.resolve,
          name="resolve"),
     path("p/<slug:slug>/screening/<str:stage>/conflicts/", views.conflicts, name="conflicts"),
+    path("p/<slug:slug>/screening/<str:stage>/records/", views.record_list, name="records"),
     path("p/<slug:slug>/screening/<str:stage>/settings/", views.stage_settings,
          name="settings"),
     path("p/<slug:slug>/screening/<str:stage>/agreement.csv", views.agreement_csv,

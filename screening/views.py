@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from projects.access import get_project_for_user
 from projects.models import Membership, Role
+from projects.paging import keyset_page
 from references.models import Record
 
 from . import agreement, queries, services
@@ -141,6 +142,33 @@ def undo(request, slug, stage, record_id):
         return render(request, "screening/screen.html#record",
                       _screen_context(request, project, stage, record, None))
     return redirect("screening:screen", slug=slug, stage=stage)
+
+
+@login_required
+@require_GET
+def record_list(request, slug, stage):
+    project = get_project_for_user(request, slug)
+    stage = _stage(stage)
+    state = request.GET.get("state", "")
+    state = state if state in queries.FILTERS else ""
+    reviewer = request.GET.get("reviewer", "")
+    members = Membership.objects.filter(project=project).select_related("user").order_by(
+        "user__username")
+    reviewer_id = int(reviewer) if reviewer.isdigit() and any(
+        m.user_id == int(reviewer) for m in members) else None
+    records = queries.stage_records(project, stage, request.user, state=state,
+                                    reviewer_id=reviewer_id, text=request.GET.get("q", ""))
+    page = keyset_page(request, records, 50)
+    query = request.GET.copy()
+    for key in ("after", "before"):
+        query.pop(key, None)
+    return render(request, "screening/records.html", {
+        "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
+        "stage_label": Stage(stage).label, "page": page, "filters": queries.FILTERS,
+        "state": state, "members": members, "reviewer_id": reviewer_id,
+        "q": request.GET.get("q", ""), "query": query.urlencode(),
+        "can_resolve": project.membership.has_role(Role.LEAD),
+    })
 
 
 @login_required

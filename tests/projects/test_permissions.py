@@ -49,6 +49,7 @@ ACCESS = {
     "screening:undo": (None, Role.REVIEWER),
     "screening:resolve": (Role.LEAD, Role.LEAD),  # a conflict; leads only by default
     "screening:conflicts": (Role.REVIEWER, None),
+    "screening:records": (Role.VIEWER, None),
     "screening:settings": (Role.LEAD, Role.LEAD),
     "screening:agreement_csv": (Role.VIEWER, None),
 }

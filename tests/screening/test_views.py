@@ -124,3 +124,28 @@ def test_settings_view_saves_reasons_and_terms(cast, client_for):
     assert (settings.reviewers_needed, settings.allow_maybe, settings.resolver,
             settings.exclusion_reasons) == (3, False, "non_voters",
                                             ["Wrong design", "Not a trainee"])
+
+
+def test_stage_list_filters_by_state_as_i_see_it(cast, client_for):
+    mine, waiting, conflict, included, untouched = RecordFactory.create_batch(
+        5, project=cast.project)
+    services.record_vote(mine, stage=TA, reviewer=cast.ben, decision="include")
+    services.record_vote(waiting, stage=TA, reviewer=cast.ada, decision="include")
+    for record, (d1, d2) in ((conflict, ("include", "exclude")),
+                             (included, ("include", "maybe"))):
+        services.record_vote(record, stage=TA, reviewer=cast.ada, decision=d1)
+        services.record_vote(record, stage=TA, reviewer=cast.ben, decision=d2)
+    client = client_for(cast.ada)
+    url = reverse("screening:records", args=["ikt", TA])
+
+    def ids(**params):
+        return [r.pk for r in client.get(url, params).context["page"].items]
+
+    assert ids() == [mine.pk, waiting.pk, conflict.pk, included.pk, untouched.pk]
+    assert ids(state="mine") == [mine.pk, untouched.pk]
+    assert ids(state="waiting") == [waiting.pk]
+    assert ids(state="conflict") == [conflict.pk]
+    assert ids(state="included") == [included.pk]
+    # Ben's vote on `mine` is open: filtering by him does not reveal it.
+    assert ids(reviewer=cast.ben.pk) == [conflict.pk, included.pk]
+    assert ids(q=conflict.title) == [conflict.pk]
