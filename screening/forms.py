@@ -36,3 +36,12 @@ class StageSettingsForm(forms.ModelForm):
         if len(set(reasons)) != len(reasons):
             raise forms.ValidationError("Each reason may appear once.")
         return reasons
+
+
+class FullTextForm(forms.Form):
+    pdf = forms.FileField(label="PDF", required=False)
+    url = forms.URLField(label="Link", required=False, assume_scheme="https")
+    not_retrieved = forms.BooleanField(label="The full text could not be obtained",
+                                       required=False)
+    note = forms.CharField(label="Note", required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))

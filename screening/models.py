@@ -111,3 +111,25 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer}: {self.decision}"
+
+
+def full_text_path(full_text: "FullText", filename: str) -> str:
+    return f"fulltext/{full_text.project_id}/{full_text.record_id}/{filename}"
+
+
+class FullText(models.Model):
+    """The full text of a record: a PDF (stored privately, served only to members), a link,
+    or a note that it could not be obtained (PRISMA counts those)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    record = models.OneToOneField(Record, on_delete=models.CASCADE, related_name="full_text")
+    pdf = models.FileField(upload_to=full_text_path, blank=True, max_length=300)
+    url = models.URLField(blank=True, max_length=1000)
+    not_retrieved = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Full text of {self.record}"

@@ -18,6 +18,11 @@ def eligible(project: Project, stage: str) -> QuerySet[Record]:
     return records
 
 
+def retrievable(records: QuerySet[Record]) -> QuerySet[Record]:
+    """Leave out the records whose full text could not be obtained (not assessed)."""
+    return records.exclude(full_text__not_retrieved=True)
+
+
 def needing_vote_of(project: Project, stage: str, reviewer) -> QuerySet[Record]:
     """Records that still need votes and that `reviewer` has not voted on, in a stable order
     (record id). A record with no Screening row yet has no votes."""
@@ -25,8 +30,10 @@ def needing_vote_of(project: Project, stage: str, reviewer) -> QuerySet[Record]:
     not_pending = screening.exclude(state=Screening.State.PENDING)
     voted = Vote.objects.filter(screening__record=OuterRef("pk"), screening__stage=stage,
                                 reviewer=reviewer)
-    return eligible(project, stage).filter(~Q(Exists(not_pending)), ~Q(Exists(voted))).order_by(
-        "id")
+    records = eligible(project, stage)
+    if stage == Stage.FULL_TEXT:
+        records = retrievable(records)
+    return records.filter(~Q(Exists(not_pending)), ~Q(Exists(voted))).order_by("id")
 
 
 def next_record(project: Project, stage: str, reviewer, *, after: int | None = None
@@ -46,6 +53,7 @@ FILTERS = {
     "conflict": "Conflict",
     "included": "Included",
     "excluded": "Excluded",
+    "not_retrieved": "Full text not retrieved",
 }
 
 
@@ -69,6 +77,8 @@ def stage_records(project: Project, stage: str, user, *, state: str = "",
     elif state in (Screening.State.CONFLICT, Screening.State.INCLUDED,
                    Screening.State.EXCLUDED):
         records = records.filter(screening_state=state)
+    elif state == "not_retrieved":
+        records = records.filter(full_text__not_retrieved=True)
     if reviewer_id:
         records = records.filter(Exists(Vote.objects.filter(
             screening__record=OuterRef("pk"), screening__stage=stage, reviewer_id=reviewer_id,

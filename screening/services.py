@@ -9,7 +9,15 @@ from projects import audit
 from projects.models import Project, Role
 from references.models import Record
 
-from .models import DEFAULT_EXCLUSION_REASONS, Decision, Screening, Stage, StageSettings, Vote
+from .models import (
+    DEFAULT_EXCLUSION_REASONS,
+    Decision,
+    FullText,
+    Screening,
+    Stage,
+    StageSettings,
+    Vote,
+)
 
 State = Screening.State
 
@@ -226,3 +234,38 @@ def update_settings(settings: StageSettings, *, user, **changes) -> StageSetting
                      target=settings, before={f: before[f] for f in changed},
                      after={f: getattr(settings, f) for f in changed})
     return settings
+
+
+MAX_PDF_MB = 50
+
+
+@transaction.atomic
+def set_full_text(record: Record, *, user, pdf=None, url: str = "", not_retrieved: bool = False,
+                  note: str = "") -> FullText:
+    """Attach a PDF and/or a link to a record, or mark its full text as not retrieved."""
+    if pdf is not None:
+        head = pdf.read(5)
+        pdf.seek(0)
+        if head != b"%PDF-":
+            raise ScreeningError(f"{pdf.name} is not a PDF file.")
+        if pdf.size > MAX_PDF_MB * 1024 * 1024:
+            raise ScreeningError(f"{pdf.name} is larger than {MAX_PDF_MB} MB.")
+    if not_retrieved and (pdf is not None or url):
+        raise ScreeningError("A full text that was not retrieved has no PDF and no link.")
+    full_text, _ = FullText.objects.select_for_update().get_or_create(
+        record=record, defaults={"project_id": record.project_id})
+    before = {"pdf": full_text.pdf.name, "url": full_text.url,
+              "not_retrieved": full_text.not_retrieved, "note": full_text.note}
+    if pdf is not None:
+        full_text.pdf.save(pdf.name, pdf, save=False)
+    if not_retrieved:
+        full_text.pdf, full_text.url = "", ""
+    elif url:
+        full_text.url = url
+    full_text.not_retrieved, full_text.note = not_retrieved, note
+    full_text.updated_by, full_text.updated_at = user, timezone.now()
+    full_text.save()
+    audit.record(project=record.project, actor=user, action="fulltext.update", target=record,
+                 before=before, after={"pdf": full_text.pdf.name, "url": full_text.url,
+                                       "not_retrieved": not_retrieved, "note": note})
+    return full_text

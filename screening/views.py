@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects.access import get_project_for_user
@@ -14,9 +15,9 @@ from projects.paging import keyset_page
 from references.models import Record
 
 from . import agreement, queries, services
-from .forms import StageSettingsForm
+from .forms import FullTextForm, StageSettingsForm
 from .highlight import highlight, terms
-from .models import Screening, Stage, Vote
+from .models import FullText, Screening, Stage, Vote
 
 URL_OF_STAGE = {Stage.TITLE_ABSTRACT: "screening:title_abstract",
                 Stage.FULL_TEXT: "screening:full_text"}
@@ -36,9 +37,11 @@ def _counts(project, stage: str) -> dict[str, int]:
                                            record__duplicate_of__isnull=True)
                   .values_list("state").annotate(n=Count("id")))
     done = sum(states.values()) - states.get(Screening.State.PENDING, 0)
+    not_retrieved = queries.eligible(project, stage).filter(
+        full_text__not_retrieved=True).count() if stage == Stage.FULL_TEXT else 0
     return {"records": eligible, "conflict": states.get("conflict", 0),
             "included": states.get("included", 0), "excluded": states.get("excluded", 0),
-            "open": eligible - done}
+            "not_retrieved": not_retrieved, "open": eligible - done - not_retrieved}
 
 
 def _settled_votes(project, stage: str):
@@ -90,6 +93,7 @@ def _screen_context(request, project, stage: str, record: Record | None, last: i
         context["my_vote"] = Vote.objects.filter(screening__record=record,
                                                  screening__stage=stage,
                                                  reviewer=request.user).first()
+        context["full_text"] = FullText.objects.filter(record=record).first()
     return context
 
 
@@ -265,3 +269,42 @@ def agreement_csv(request, slug, stage):
     return response
 
 
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def full_text(request, slug, record_id):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    record = get_object_or_404(Record, pk=record_id, project=project)
+    current = FullText.objects.filter(record=record).first()
+    form = FullTextForm(request.POST or None, request.FILES or None, initial={
+        "url": current.url if current else "", "note": current.note if current else "",
+        "not_retrieved": current.not_retrieved if current else False})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_full_text(record, user=request.user, pdf=form.cleaned_data["pdf"],
+                                   url=form.cleaned_data["url"],
+                                   not_retrieved=form.cleaned_data["not_retrieved"],
+                                   note=form.cleaned_data["note"])
+        except services.ScreeningError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Full text of record #{record.pk} saved.")
+            return redirect("screening:full_text", slug=slug)
+    return render(request, "screening/full_text.html", {
+        "project": project, "section": "fulltext", "record": record, "form": form,
+        "current": current,
+    })
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def full_text_pdf(request, slug, record_id):
+    """The PDF, to members only, shown inline (the screen embeds it beside the votes)."""
+    project = get_project_for_user(request, slug)
+    full_text = get_object_or_404(FullText, record_id=record_id, project=project)
+    if not full_text.pdf:
+        raise Http404("No PDF for this record.")
+    return FileResponse(full_text.pdf.open("rb"), content_type="application/pdf",
+                        filename=full_text.pdf.name.rsplit("/", 1)[-1])

@@ -50,6 +50,8 @@ ACCESS = {
     "screening:resolve": (Role.LEAD, Role.LEAD),  # a conflict; leads only by default
     "screening:conflicts": (Role.REVIEWER, None),
     "screening:records": (Role.VIEWER, None),
+    "screening:fulltext": (Role.REVIEWER, Role.REVIEWER),
+    "screening:fulltext_pdf": (Role.VIEWER, None),
     "screening:settings": (Role.LEAD, Role.LEAD),
     "screening:agreement_csv": (Role.VIEWER, None),
 }
@@ -95,6 +97,10 @@ def url_kwargs(cast, client) -> dict:
 
     record_vote(conflict, stage="title_abstract", reviewer=cast.ada, decision="include")
     record_vote(conflict, stage="title_abstract", reviewer=cast.ben, decision="exclude")
+    from screening.models import FullText
+
+    FullText.objects.create(project=cast.project, record=conflict).pdf.save(
+        "paper.pdf", ContentFile(b"%PDF-1.4 test"))
     token = _pending_import(cast, client)
     job = JobFactory(project=cast.project, started_by=cast.lead, status=Job.Status.FAILED,
                      message="boom")

@@ -106,7 +106,7 @@ def test_stage_home_counts_and_agreement(cast, client_for):
     response = client_for(cast.viewer).get(reverse("screening:title_abstract", args=["ikt"]))
 
     assert response.context["counts"] == {"records": 3, "conflict": 1, "included": 1,
-                                          "excluded": 0, "open": 1}
+                                          "excluded": 0, "not_retrieved": 0, "open": 1}
     [(first, second, pair)] = response.context["pairs"]
     assert (first, second, pair.n, pair.both_include, pair.a_include_b_exclude) == (
         "Ada", "Ben", 2, 1, 1)
@@ -149,3 +149,39 @@ def test_stage_list_filters_by_state_as_i_see_it(cast, client_for):
     # Ben's vote on `mine` is open: filtering by him does not reveal it.
     assert ids(reviewer=cast.ben.pk) == [conflict.pk, included.pk]
     assert ids(q=conflict.title) == [conflict.pk]
+
+
+def test_full_text_pdf_upload_is_served_to_members_only(cast, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    record = RecordFactory(project=cast.project)
+    url = reverse("screening:fulltext", args=["ikt", record.pk])
+
+    bad = client_for(cast.ada).post(url, {"pdf": SimpleUploadedFile("x.pdf", b"<html>")})
+    assert bad.context["form"].non_field_errors() == ["x.pdf is not a PDF file."]
+
+    client_for(cast.ada).post(url, {"pdf": SimpleUploadedFile("paper.pdf", b"%PDF-1.4 body"),
+                                    "url": "https://example.org/paper", "note": "via ILL"})
+    pdf_url = reverse("screening:fulltext_pdf", args=["ikt", record.pk])
+    response = client_for(cast.viewer).get(pdf_url)
+    assert (response["Content-Type"], b"".join(response.streaming_content)) == (
+        "application/pdf", b"%PDF-1.4 body")
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert client_for(cast.outsider).get(pdf_url).status_code == 404
+
+
+def test_not_retrieved_leaves_the_full_text_queue_and_is_counted(cast, client_for):
+    record, other = RecordFactory.create_batch(2, project=cast.project)
+    for r in (record, other):
+        for who in (cast.ada, cast.ben):
+            services.record_vote(r, stage=TA, reviewer=who, decision="include")
+
+    client_for(cast.ada).post(reverse("screening:fulltext", args=["ikt", record.pk]),
+                              {"not_retrieved": "on", "note": "no library access"})
+
+    from screening import queries
+
+    assert list(queries.needing_vote_of(cast.project, Stage.FULL_TEXT, cast.ben)) == [other]
+    counts = client_for(cast.viewer).get(reverse("screening:full_text", args=["ikt"])).context[
+        "counts"]
+    assert (counts["records"], counts["not_retrieved"], counts["open"]) == (2, 1, 1)
