@@ -133,3 +133,27 @@ class FullText(models.Model):
 
     def __str__(self) -> str:
         return f"Full text of {self.record}"
+
+
+class Assignment(models.Model):
+    """A record given to chosen reviewers at a stage (pairs or batches). A record with
+    assignments is screened by those reviewers only; one without is open to everyone."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record", "stage", "reviewer"],
+                                    name="one_assignment_per_reviewer"),
+        ]
+        indexes = [models.Index(fields=["project", "stage", "reviewer"], name="assignment_who")]
+
+    def __str__(self) -> str:
+        return f"{self.record} → {self.reviewer}"

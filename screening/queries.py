@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from projects.models import Project
 from references.models import Record
 
-from .models import Screening, Stage, Vote
+from .models import Assignment, Screening, Stage, Vote
 
 
 def eligible(project: Project, stage: str) -> QuerySet[Record]:
@@ -33,7 +33,11 @@ def needing_vote_of(project: Project, stage: str, reviewer) -> QuerySet[Record]:
     records = eligible(project, stage)
     if stage == Stage.FULL_TEXT:
         records = retrievable(records)
-    return records.filter(~Q(Exists(not_pending)), ~Q(Exists(voted))).order_by("id")
+    assigned = Assignment.objects.filter(record=OuterRef("pk"), stage=stage)
+    return records.filter(
+        ~Q(Exists(not_pending)), ~Q(Exists(voted)),
+        ~Q(Exists(assigned)) | Q(Exists(assigned.filter(reviewer=reviewer))),
+    ).order_by("id")
 
 
 def next_record(project: Project, stage: str, reviewer, *, after: int | None = None

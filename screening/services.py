@@ -11,6 +11,7 @@ from references.models import Record
 
 from .models import (
     DEFAULT_EXCLUSION_REASONS,
+    Assignment,
     Decision,
     FullText,
     Screening,
@@ -98,6 +99,9 @@ def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: 
         raise ScreeningError("This record has not passed title and abstract screening.")
     if screening.is_settled:
         raise ScreeningError("This record is settled already.")
+    assigned = Assignment.objects.filter(record=record, stage=stage)
+    if assigned.exists() and not assigned.filter(reviewer=reviewer).exists():
+        raise ScreeningError("This record is assigned to other reviewers.")
     vote = Vote.objects.filter(screening=screening, reviewer=reviewer).first()
     now = timezone.now()
     if vote is None:
@@ -269,3 +273,31 @@ def set_full_text(record: Record, *, user, pdf=None, url: str = "", not_retrieve
                  before=before, after={"pdf": full_text.pdf.name, "url": full_text.url,
                                        "not_retrieved": not_retrieved, "note": note})
     return full_text
+
+
+@transaction.atomic
+def assign_batch(project: Project, *, stage: str, reviewers: list, count: int, user) -> int:
+    """Give the next `count` records that nobody has voted on and nobody is assigned to
+    (in record order) to `reviewers`, e.g. a pair. Returns how many records were assigned."""
+    from .queries import eligible
+
+    if not reviewers:
+        raise ScreeningError("Choose at least one reviewer.")
+    needed = settings_for(project, stage).reviewers_needed
+    if len(reviewers) < needed:
+        raise ScreeningError(f"Each record needs {needed} reviewers: choose at least {needed}.")
+    # Lock the stage's settings row: two leads assigning at once take turns.
+    StageSettings.objects.select_for_update().get(project=project, stage=stage)
+    records = list(eligible(project, stage).exclude(assignments__stage=stage).exclude(
+        screenings__stage=stage, screenings__votes_in__gt=0).order_by("id")
+        .values_list("id", flat=True)[:count])
+    Assignment.objects.bulk_create([
+        Assignment(project=project, stage=stage, record_id=rid, reviewer=reviewer,
+                   assigned_by=user)
+        for rid in records for reviewer in reviewers
+    ])
+    if records:
+        audit.record(project=project, actor=user, action="screening.assign", after={
+            "stage": stage, "records": len(records), "first": records[0], "last": records[-1],
+            "reviewers": [r.username for r in reviewers]})
+    return len(records)

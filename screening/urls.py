@@ -16,6 +16,7 @@ urlpatterns = [
     path("p/<slug:slug>/screening/<str:stage>/records/<int:record_id>/resolve/", views.resolve,
          name="resolve"),
     path("p/<slug:slug>/screening/<str:stage>/conflicts/", views.conflicts, name="conflicts"),
+    path("p/<slug:slug>/screening/<str:stage>/assign/", views.assign, name="assign"),
     path("p/<slug:slug>/screening/<str:stage>/records/", views.record_list, name="records"),
     path("p/<slug:slug>/fulltext/records/<int:record_id>/", views.full_text, name="fulltext"),
     path("p/<slug:slug>/fulltext/records/<int:record_id>/pdf/", views.full_text_pdf,

@@ -17,7 +17,7 @@ from references.models import Record
 from . import agreement, queries, services
 from .forms import FullTextForm, StageSettingsForm
 from .highlight import highlight, terms
-from .models import FullText, Screening, Stage, Vote
+from .models import Assignment, FullText, Screening, Stage, Vote
 
 URL_OF_STAGE = {Stage.TITLE_ABSTRACT: "screening:title_abstract",
                 Stage.FULL_TEXT: "screening:full_text"}
@@ -74,6 +74,10 @@ def stage_home(request, slug, stage):
                    p) for p in pairs],
         "settings": services.settings_for(project, stage),
         "is_lead": membership.has_role(Role.LEAD),
+        "screeners": [m for m in Membership.objects.filter(project=project).select_related(
+            "user").order_by("user__username") if m.has_role(Role.REVIEWER)],
+        "assigned": dict(Assignment.objects.filter(project=project, stage=stage).values_list(
+            "reviewer__username").annotate(n=Count("id"))),
         "can_screen": membership.has_role(Role.REVIEWER),
     })
 
@@ -173,6 +177,30 @@ def record_list(request, slug, stage):
         "q": request.GET.get("q", ""), "query": query.urlencode(),
         "can_resolve": project.membership.has_role(Role.LEAD),
     })
+
+
+@login_required
+@require_POST
+def assign(request, slug, stage):
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    stage = _stage(stage)
+    ids = {int(i) for i in request.POST.getlist("reviewers") if i.isdigit()}
+    reviewers = [m.user for m in Membership.objects.filter(
+        project=project, user_id__in=ids, role__in=[Role.REVIEWER, Role.LEAD]
+    ).select_related("user").order_by("user__username")]
+    count = request.POST.get("count", "")
+    try:
+        if not count.isdigit() or not 1 <= int(count) <= 10000:
+            raise services.ScreeningError("Give a number of records from 1 to 10,000.")
+        done = services.assign_batch(project, stage=stage, reviewers=reviewers,
+                                     count=int(count), user=request.user)
+    except services.ScreeningError as exc:
+        messages.error(request, str(exc))
+    else:
+        names = ", ".join(str(r) for r in reviewers)
+        messages.success(request, f"{done} records assigned to {names}." if done else
+                         "No unassigned records are left without votes.")
+    return redirect(URL_OF_STAGE[stage], slug=slug)
 
 
 @login_required

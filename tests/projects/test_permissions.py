@@ -50,6 +50,7 @@ ACCESS = {
     "screening:resolve": (Role.LEAD, Role.LEAD),  # a conflict; leads only by default
     "screening:conflicts": (Role.REVIEWER, None),
     "screening:records": (Role.VIEWER, None),
+    "screening:assign": (None, Role.LEAD),
     "screening:fulltext": (Role.REVIEWER, Role.REVIEWER),
     "screening:fulltext_pdf": (Role.VIEWER, None),
     "screening:settings": (Role.LEAD, Role.LEAD),

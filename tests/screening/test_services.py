@@ -204,3 +204,34 @@ def test_default_full_text_reasons(cast):
         "Wrong design", "Author not a trainee", "Partnership approach not described",
         "Not health research", "Wrong publication type", "Duplicate report"]
     assert services.settings_for(cast.project, TA).exclusion_reasons == []
+
+
+def test_assigned_records_go_to_their_reviewers_only(cast):
+    from screening import queries
+    from screening.models import Assignment
+
+    records = RecordFactory.create_batch(5, project=cast.project)
+    vote(records[0], cast.cy, "include")  # has a vote: never assigned
+
+    done = services.assign_batch(cast.project, stage=TA, reviewers=[cast.ada, cast.ben],
+                                 count=3, user=cast.lead)
+
+    assert done == 3
+    assigned = sorted(set(Assignment.objects.values_list("record_id", flat=True)))
+    assert assigned == [r.pk for r in records[1:4]]
+    assert [r.pk for r in queries.needing_vote_of(cast.project, TA, cast.cy)] == [records[4].pk]
+    assert [r.pk for r in queries.needing_vote_of(cast.project, TA, cast.ada)] == [
+        r.pk for r in records]
+    with pytest.raises(services.ScreeningError, match="assigned to other reviewers"):
+        vote(records[1], cast.cy, "include")
+    assert AuditEvent.objects.get(action="screening.assign").after == {
+        "stage": TA, "records": 3, "first": records[1].pk, "last": records[3].pk,
+        "reviewers": ["ada", "ben"]}
+
+
+def test_assignment_needs_enough_reviewers(cast):
+    RecordFactory(project=cast.project)
+
+    with pytest.raises(services.ScreeningError, match="needs 2 reviewers"):
+        services.assign_batch(cast.project, stage=TA, reviewers=[cast.ada], count=1,
+                              user=cast.lead)
