@@ -2,6 +2,8 @@
 UPDATE first, so concurrent reviewers are serialised per record: a record never gets more
 votes than needed, nobody votes twice, and settling happens exactly once."""
 
+import re
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -301,3 +303,46 @@ def assign_batch(project: Project, *, stage: str, reviewers: list, count: int, u
             "stage": stage, "records": len(records), "first": records[0], "last": records[-1],
             "reviewers": [r.username for r in reviewers]})
     return len(records)
+
+
+_DOI_IN_TEXT = re.compile(rb"10\.\d{4,9}/[^\s\"'<>()\[\]]+", re.IGNORECASE)
+
+
+def match_pdf(project: Project, filename: str, data: bytes) -> Record | None:
+    """The full-text record a PDF belongs to, by its file name (the record number, e.g.
+    '123.pdf' or 'record-123.pdf', or the DOI with '/' written as '_'), else by a DOI
+    written in the first part of the file (its metadata)."""
+    from .queries import eligible
+
+    records = eligible(project, Stage.FULL_TEXT)
+    stem = filename.rsplit("/", 1)[-1].removesuffix(".pdf").removesuffix(".PDF").strip()
+    number = re.fullmatch(r"(?:record[-_ ]?)?#?(\d+)", stem, re.IGNORECASE)
+    if number:
+        return records.filter(pk=int(number.group(1))).first()
+    candidates = {stem.lower().replace("_", "/")}
+    candidates |= {m.group().decode("ascii", "ignore").rstrip(".,;").lower()
+                   for m in _DOI_IN_TEXT.finditer(data[:200_000])}
+    candidates.discard("")
+    matches = list(records.filter(doi__in=candidates)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def attach_pdfs(project: Project, files: list, *, user) -> tuple[list[tuple[str, Record]],
+                                                                    list[tuple[str, str]]]:
+    """Attach each uploaded PDF to the record it matches; returns (matched, unmatched with
+    the reason). Every file is reported, none is dropped silently."""
+    matched, unmatched = [], []
+    for upload in files:
+        data = upload.read()
+        upload.seek(0)
+        record = match_pdf(project, upload.name, data)
+        if record is None:
+            unmatched.append((upload.name, "no record at full text matches its name or DOI"))
+            continue
+        try:
+            set_full_text(record, user=user, pdf=upload)
+        except ScreeningError as exc:
+            unmatched.append((upload.name, str(exc)))
+        else:
+            matched.append((upload.name, record))
+    return matched, unmatched

@@ -19,6 +19,7 @@ urlpatterns = [
     path("p/<slug:slug>/screening/<str:stage>/assign/", views.assign, name="assign"),
     path("p/<slug:slug>/screening/<str:stage>/records/", views.record_list, name="records"),
     path("p/<slug:slug>/fulltext/records/<int:record_id>/", views.full_text, name="fulltext"),
+    path("p/<slug:slug>/fulltext/pdfs/", views.full_text_bulk, name="fulltext_bulk"),
     path("p/<slug:slug>/fulltext/records/<int:record_id>/pdf/", views.full_text_pdf,
          name="fulltext_pdf"),
     path("p/<slug:slug>/screening/<str:stage>/settings/", views.stage_settings,

@@ -336,3 +336,19 @@ def full_text_pdf(request, slug, record_id):
         raise Http404("No PDF for this record.")
     return FileResponse(full_text.pdf.open("rb"), content_type="application/pdf",
                         filename=full_text.pdf.name.rsplit("/", 1)[-1])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def full_text_bulk(request, slug):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    matched = unmatched = None
+    if request.method == "POST":
+        files = request.FILES.getlist("pdfs")
+        if not files:
+            messages.error(request, "Choose one or more PDF files.")
+        else:
+            matched, unmatched = services.attach_pdfs(project, files, user=request.user)
+    return render(request, "screening/full_text_bulk.html", {
+        "project": project, "section": "fulltext", "matched": matched, "unmatched": unmatched,
+    })

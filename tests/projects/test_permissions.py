@@ -51,6 +51,7 @@ ACCESS = {
     "screening:conflicts": (Role.REVIEWER, None),
     "screening:records": (Role.VIEWER, None),
     "screening:assign": (None, Role.LEAD),
+    "screening:fulltext_bulk": (Role.REVIEWER, Role.REVIEWER),
     "screening:fulltext": (Role.REVIEWER, Role.REVIEWER),
     "screening:fulltext_pdf": (Role.VIEWER, None),
     "screening:settings": (Role.LEAD, Role.LEAD),

@@ -185,3 +185,34 @@ def test_not_retrieved_leaves_the_full_text_queue_and_is_counted(cast, client_fo
     counts = client_for(cast.viewer).get(reverse("screening:full_text", args=["ikt"])).context[
         "counts"]
     assert (counts["records"], counts["not_retrieved"], counts["open"]) == (2, 1, 1)
+
+
+def test_bulk_pdf_upload_matches_by_number_doi_and_content(cast, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from screening.models import FullText
+
+    by_number, by_name, by_content, stuck = (
+        RecordFactory(project=cast.project, doi=f"10.5555/ikt.{n}") for n in range(4))
+    for record in (by_number, by_name, by_content, stuck):
+        for who in (cast.ada, cast.ben):
+            services.record_vote(record, stage=TA, reviewer=who, decision="include")
+    not_at_full_text = RecordFactory(project=cast.project, doi="10.5555/ikt.9")
+
+    response = client_for(cast.ada).post(reverse("screening:fulltext_bulk", args=["ikt"]), {
+        "pdfs": [
+            SimpleUploadedFile(f"{by_number.pk}.pdf", b"%PDF-1.4 a"),
+            SimpleUploadedFile("10.5555_ikt.1.pdf", b"%PDF-1.4 b"),
+            SimpleUploadedFile("scan.pdf", b"%PDF-1.4 /doi (10.5555/ikt.2) c"),
+            SimpleUploadedFile("10.5555_ikt.9.pdf", b"%PDF-1.4 d"),
+            SimpleUploadedFile("notes.pdf", b"plain text"),
+        ]})
+
+    matched = [(name, record.pk) for name, record in response.context["matched"]]
+    assert matched == [(f"{by_number.pk}.pdf", by_number.pk), ("10.5555_ikt.1.pdf", by_name.pk),
+                       ("scan.pdf", by_content.pk)]
+    assert [name for name, _why in response.context["unmatched"]] == [
+        "10.5555_ikt.9.pdf", "notes.pdf"]
+    assert set(FullText.objects.values_list("record_id", flat=True)) == {
+        by_number.pk, by_name.pk, by_content.pk}
+    assert not FullText.objects.filter(record__in=[stuck, not_at_full_text]).exists()
