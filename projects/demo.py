@@ -1,6 +1,8 @@
 """The demo review that `make run` seeds: the scoping review of Cassidy et al. 2021
-(trainee-led integrated knowledge translation), its team and roles."""
+(trainee-led integrated knowledge translation), its team and roles. Its records and votes
+are seeded by reviewapp.demo, which calls this first."""
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.models import User
@@ -42,13 +44,15 @@ Wrong publication type (e.g. conference abstract without a full report)."""
 def seed_demo() -> tuple[Project, bool]:
     """Create the demo users and project if missing; safe to run any number of times."""
     users = {}
+    password = None  # hashed once for all (hashing is slow on purpose): the same known password
     for username, display_name, _role in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=username,
             defaults={"display_name": display_name, "email": f"{username}@tandem.invalid"},
         )
         if created:
-            user.set_password(DEMO_PASSWORD)
+            password = password or make_password(DEMO_PASSWORD)
+            user.password = password
             user.save(update_fields=["password"])
         users[username] = user
     project = Project.objects.filter(slug=DEMO_SLUG).first()
