@@ -89,8 +89,7 @@ def _screen_context(request, project, stage: str, record: Record | None, last: i
                "stage_label": Stage(stage).label, "record": record, "settings": settings,
                "last": last, "mine": Vote.objects.filter(
                    screening__project=project, screening__stage=stage,
-                   reviewer=request.user).count(),
-               "open": queries.needing_vote_of(project, stage, request.user).count()}
+                   reviewer=request.user).count()}
     if record is not None:
         context["title"] = highlight(record.title, include, exclude)
         context["abstract"] = highlight(record.abstract, include, exclude)
@@ -125,8 +124,9 @@ def vote(request, slug, stage, record_id):
                              reason=request.POST.get("reason", ""),
                              note=request.POST.get("note", "").strip())
     except services.ScreeningError as exc:
+        # E.g. the others' votes came first: say so and move on, not back to that record.
         messages.error(request, str(exc))
-        following, last = record, None
+        following, last = queries.next_record(project, stage, request.user), None
     else:
         following, last = queries.next_record(project, stage, request.user), record.pk
     if request.htmx:

@@ -216,3 +216,16 @@ def test_bulk_pdf_upload_matches_by_number_doi_and_content(cast, client_for):
     assert set(FullText.objects.values_list("record_id", flat=True)) == {
         by_number.pk, by_name.pk, by_content.pk}
     assert not FullText.objects.filter(record__in=[stuck, not_at_full_text]).exists()
+
+
+def test_a_vote_that_came_too_late_moves_on_to_the_next_record(cast, client_for):
+    taken, following = RecordFactory.create_batch(2, project=cast.project)
+    for who in (cast.ada, cast.ben):
+        services.record_vote(taken, stage=TA, reviewer=who, decision="include")
+
+    response = client_for(cast.cy).post(reverse("screening:vote", args=["ikt", TA, taken.pk]),
+                                        {"decision": "exclude"}, headers={"HX-Request": "true"})
+
+    assert "This record is settled already." in response.text
+    assert f'data-record="{following.pk}"' in response.text
+    assert not Vote.objects.filter(reviewer=cast.cy).exists()
