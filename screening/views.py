@@ -100,6 +100,15 @@ def _screen_context(request, project, stage: str, record: Record | None, last: i
     return context
 
 
+def _after_action(request, project, stage: str, record: Record | None, last: int | None):
+    """After a vote or an undo: htmx gets the record panel to show next, a plain form post
+    goes back to the screen."""
+    if request.htmx:
+        return render(request, "screening/screen.html#record",
+                      _screen_context(request, project, stage, record, last))
+    return redirect("screening:screen", slug=project.slug, stage=stage)
+
+
 @login_required
 @require_GET
 def screen(request, slug, stage):
@@ -129,10 +138,7 @@ def vote(request, slug, stage, record_id):
         following, last = queries.next_record(project, stage, request.user), None
     else:
         following, last = queries.next_record(project, stage, request.user), record.pk
-    if request.htmx:
-        return render(request, "screening/screen.html#record",
-                      _screen_context(request, project, stage, following, last))
-    return redirect("screening:screen", slug=slug, stage=stage)
+    return _after_action(request, project, stage, following, last)
 
 
 @login_required
@@ -146,10 +152,7 @@ def undo(request, slug, stage, record_id):
     except services.ScreeningError as exc:
         messages.error(request, str(exc))
         record = queries.next_record(project, stage, request.user)
-    if request.htmx:
-        return render(request, "screening/screen.html#record",
-                      _screen_context(request, project, stage, record, None))
-    return redirect("screening:screen", slug=slug, stage=stage)
+    return _after_action(request, project, stage, record, None)
 
 
 @login_required
