@@ -87,7 +87,9 @@ class Screening(models.Model):
         indexes = [models.Index(fields=["project", "stage", "state"], name="screening_state")]
 
     def __str__(self) -> str:
-        return f"{self.record} · {self.get_stage_display()} · {self.get_state_display()}"
+        # Not the record's title: this names the audit event of every vote, and loading the
+        # record (abstract and all) there would cost a query on the hottest path.
+        return f"Record #{self.record_id} · {self.get_stage_display()} · {self.get_state_display()}"
 
     @property
     def is_settled(self) -> bool:

@@ -69,14 +69,10 @@ def stage_records(project: Project, stage: str, user, *, state: str = "",
     screenings = Screening.objects.filter(record=OuterRef("pk"), stage=stage)
     mine = Vote.objects.filter(screening__record=OuterRef("pk"), screening__stage=stage,
                                reviewer=user)
-    records = eligible(project, stage).annotate(
-        screening_state=Subquery(screenings.values("state")[:1]),
-        voted_by_me=Exists(mine),
-    )
-    if state == "mine":
-        records = needing_vote_of(project, stage, user).annotate(
-            screening_state=Subquery(screenings.values("state")[:1]), voted_by_me=Exists(mine))
-    elif state == "waiting":
+    base = needing_vote_of(project, stage, user) if state == "mine" else eligible(project, stage)
+    records = base.annotate(screening_state=Subquery(screenings.values("state")[:1]),
+                            voted_by_me=Exists(mine))
+    if state == "waiting":
         records = records.filter(voted_by_me=True, screening_state=Screening.State.PENDING)
     elif state in (Screening.State.CONFLICT, Screening.State.INCLUDED,
                    Screening.State.EXCLUDED):
