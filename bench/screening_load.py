@@ -311,7 +311,8 @@ print("RESULT " + json.dumps(done))
 
 # Half of the big project settled in bulk (SQL, not the app): records 1..50,000 of the
 # project get a Screening 'included' with two include votes by rev01 and rev02 where they
-# have none yet. Only to measure the screen at a later point of a review.
+# have none yet, and every member's queue position moves past them. Only to measure the
+# screen at a later point of a review.
 BULK_SETTLE = r"""
 import json
 from django.db import connection, transaction
@@ -338,6 +339,17 @@ with transaction.atomic(), connection.cursor() as c:
         SELECT s.id, u.id, 'include', '', '', now(), now()
         FROM screening_screening s CROSS JOIN (VALUES (%s), (%s)) AS u(id)
         WHERE s.id = ANY(%s)''', [a, b, ids])
+    # Had the app's queue handed these records out, each member's queue position would be
+    # past them (screening.queries, step 3): set it so, as the queue would have.
+    c.execute('''
+        INSERT INTO screening_queueposition (project_id, stage, reviewer_id, frontier)
+        SELECT %s, 'title_abstract', m.user_id, (
+            SELECT max(record_id) FROM screening_screening
+            WHERE project_id = %s AND stage = 'title_abstract')
+        FROM projects_membership m WHERE m.project_id = %s
+        ON CONFLICT (project_id, stage, reviewer_id) DO UPDATE
+        SET frontier = GREATEST(screening_queueposition.frontier, EXCLUDED.frontier)''',
+              [project.pk, project.pk, project.pk])
 with connection.cursor() as c:
     c.execute("ANALYZE screening_screening")
     c.execute("ANALYZE screening_vote")

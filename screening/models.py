@@ -84,7 +84,14 @@ class Screening(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["record", "stage"], name="one_screening_per_stage"),
         ]
-        indexes = [models.Index(fields=["project", "stage", "state"], name="screening_state")]
+        indexes = [
+            models.Index(fields=["project", "stage", "state"], name="screening_state"),
+            # The screen's queue: records still open, in record order, without walking the
+            # settled ones; and the highest record that has a row (where fresh records start).
+            models.Index(fields=["project", "stage", "record"], name="screening_open",
+                         condition=models.Q(state="pending")),
+            models.Index(fields=["project", "stage", "record"], name="screening_order"),
+        ]
 
     def __str__(self) -> str:
         # Not the record's title: this names the audit event of every vote, and loading the
@@ -113,6 +120,48 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer}: {self.decision}"
+
+
+class Claim(models.Model):
+    """A reviewer has a record open on the screen (or fetched ahead). While a claim is alive,
+    other reviewers are given other records, so that twenty people screening at once do not
+    all read the same record and race for its votes. A claim only steers who is shown what:
+    the vote itself is checked under the Screening row lock, claim or not."""
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="claims")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 related_name="+")
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["screening", "reviewer"],
+                                    name="one_claim_per_reviewer"),
+        ]
+        indexes = [models.Index(fields=["reviewer", "expires_at"], name="claim_reviewer")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} has record #{self.screening.record_id} open"
+
+
+class QueuePosition(models.Model):
+    """How far a reviewer's queue has gone at a stage: the highest record it handed them
+    fresh (see screening.queries). Records below it all have a Screening row."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 related_name="+")
+    frontier = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "stage", "reviewer"],
+                                    name="one_queue_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} at record #{self.frontier}"
 
 
 def full_text_path(full_text: "FullText", filename: str) -> str:

@@ -3,8 +3,10 @@ UPDATE first, so concurrent reviewers are serialised per record: a record never 
 votes than needed, nobody votes twice, and settling happens exactly once."""
 
 import re
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from projects import audit
@@ -14,8 +16,10 @@ from references.models import Record
 from .models import (
     DEFAULT_EXCLUSION_REASONS,
     Assignment,
+    Claim,
     Decision,
     FullText,
+    QueuePosition,
     Screening,
     Stage,
     StageSettings,
@@ -86,13 +90,15 @@ def _check_vote(project: Project, stage: str, settings: StageSettings, decision:
 
 @transaction.atomic
 def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: str = "",
-                note: str = "") -> Screening:
+                note: str = "", settings: StageSettings | None = None) -> Screening:
     """Cast or change `reviewer`'s vote on `record` at `stage`; settle the record when the
-    needed number of votes are in and agree."""
+    needed number of votes are in and agree. `settings`: the stage's, when the caller has
+    them already."""
     project = record.project
     if record.duplicate_of_id is not None:
         raise ScreeningError("This record is a duplicate: it is not screened.")
-    settings = settings_for(project, stage)
+    if settings is None:
+        settings = settings_for(project, stage)
     reason = reason if decision == Decision.EXCLUDE else ""
     _check_vote(project, stage, settings, decision, reason)
     screening = _locked_screening(record, stage)
@@ -112,6 +118,9 @@ def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: 
         vote = Vote.objects.create(screening=screening, reviewer=reviewer, decision=decision,
                                    reason=reason, note=note, created_at=now, updated_at=now)
         screening.votes_in += 1
+        # The claim has served (and this reviewer's expired ones, left by a closed screen).
+        Claim.objects.filter(Q(screening=screening) | Q(expires_at__lte=now),
+                             reviewer=reviewer).delete()
         audit.record(project=project, actor=reviewer, action="vote.cast", target=screening,
                      after={"stage": stage, "decision": decision, "reason": reason,
                             "note": note})
@@ -162,6 +171,73 @@ def undo_vote(record: Record, *, stage: str, reviewer) -> Screening:
     screening.votes_in -= 1
     _evaluate(screening, settings_for(screening.project, stage))
     return screening
+
+
+# How long a record stays with the reviewer who was given it before others may be given it
+# too (a claim only steers the queue: a vote is accepted while the record has room).
+CLAIM_TTL = timedelta(minutes=10)
+
+
+def claim_next(project: Project, stage: str, reviewer, *, settings: StageSettings | None = None,
+               exclude=()) -> Record | None:
+    """Give `reviewer` their next record and claim it (see `screening.queries`): the one they
+    already have open, else the first in record order with room for their vote that no
+    concurrent request is claiming. `exclude`: records already on their screen."""
+    from . import queries
+
+    if settings is None:
+        settings = settings_for(project, stage)
+    now = timezone.now()
+    mine = queries.claimed_by(project, stage, reviewer, now=now, exclude=exclude).first()
+    if mine is not None:
+        return Record.objects.get(pk=mine)
+    needed = settings.reviewers_needed
+    for ids, is_fresh in (
+            (queries.open_with_room(project, stage, reviewer, needed=needed, now=now,
+                                    exclude=exclude), False),
+            (queries.fresh(project, stage, reviewer, exclude=exclude), True)):
+        for record_id in ids[:5]:
+            if _claim(project, stage, reviewer, record_id, needed=needed, now=now,
+                      fresh=is_fresh):
+                return Record.objects.get(pk=record_id)
+    # The rest, at the end of the queue: a record others have open is still a record.
+    record_id = queries.rest(project, stage, reviewer, needed=needed, now=now,
+                             exclude=exclude).first()
+    if record_id is None:
+        return None
+    _claim(project, stage, reviewer, record_id, needed=None, now=now, fresh=True,
+           advance=False)
+    return Record.objects.get(pk=record_id)
+
+
+@transaction.atomic
+def _claim(project: Project, stage: str, reviewer, record_id: int, *, needed: int | None, now,
+           fresh: bool, advance: bool = True) -> bool:
+    """Claim one record for `reviewer` if nobody else is claiming or voting on it right now
+    (SKIP LOCKED: move on rather than wait) and it has room (`needed` None: regardless)."""
+    if fresh:
+        Screening.objects.bulk_create([Screening(project=project, record_id=record_id,
+                                                 stage=stage)], ignore_conflicts=True)
+    if fresh and advance:
+        QueuePosition.objects.bulk_create(
+            [QueuePosition(project=project, stage=stage, reviewer=reviewer,
+                           frontier=record_id)],
+            update_conflicts=True, unique_fields=["project", "stage", "reviewer"],
+            update_fields=["frontier"])
+    screening = (Screening.objects.select_for_update(skip_locked=True)
+                 .filter(record_id=record_id, stage=stage, state=State.PENDING).first())
+    if screening is None:
+        return False
+    if needed is not None:
+        others = Claim.objects.filter(screening=screening, expires_at__gt=now).exclude(
+            reviewer=reviewer).count()
+        if screening.votes_in + others >= needed:
+            return False
+    Claim.objects.bulk_create([Claim(screening=screening, reviewer=reviewer,
+                                     expires_at=now + CLAIM_TTL)],
+                              update_conflicts=True, unique_fields=["screening", "reviewer"],
+                              update_fields=["expires_at"])
+    return True
 
 
 def can_resolve(screening: Screening, membership) -> bool:

@@ -41,7 +41,8 @@ def _counts(project, stage: str) -> dict[str, int]:
         full_text__not_retrieved=True).count() if stage == Stage.FULL_TEXT else 0
     return {"records": eligible, "conflict": states.get("conflict", 0),
             "included": states.get("included", 0), "excluded": states.get("excluded", 0),
-            "not_retrieved": not_retrieved, "open": eligible - done - not_retrieved}
+            "not_retrieved": not_retrieved, "open": eligible - done - not_retrieved,
+            "settled": states.get("included", 0) + states.get("excluded", 0)}
 
 
 def _settled_votes(project, stage: str):
@@ -60,6 +61,7 @@ def stage_home(request, slug, stage):
     project = get_project_for_user(request, slug)
     stage = _stage(stage)
     membership = project.membership
+    settings = services.settings_for(project, stage)
     mine = Vote.objects.filter(screening__project=project, screening__stage=stage,
                                reviewer=request.user).count()
     pairs = agreement.pair_agreements(_settled_votes(project, stage))
@@ -68,11 +70,11 @@ def stage_home(request, slug, stage):
     return render(request, "screening/stage.html", {
         "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
         "stage_label": Stage(stage).label, "counts": _counts(project, stage), "mine": mine,
-        "my_next": queries.next_record(project, stage, request.user)
+        "my_next": queries.next_record(project, stage, request.user, settings=settings)
         if membership.has_role(Role.REVIEWER) else None,
         "pairs": [(names.get(p.reviewer_a, p.reviewer_a), names.get(p.reviewer_b, p.reviewer_b),
                    p) for p in pairs],
-        "settings": services.settings_for(project, stage),
+        "settings": settings,
         "is_lead": membership.has_role(Role.LEAD),
         "screeners": [m for m in Membership.objects.filter(project=project).select_related(
             "user").order_by("user__username") if m.has_role(Role.REVIEWER)],
@@ -82,30 +84,49 @@ def stage_home(request, slug, stage):
     })
 
 
-def _screen_context(request, project, stage: str, record: Record | None, last: int | None):
-    settings = services.settings_for(project, stage)
+def _panel(settings, record: Record | None) -> dict | None:
+    """A record as the screen shows it: highlighted title and abstract, its full text."""
+    if record is None:
+        return None
     include, exclude = terms(settings.include_terms), terms(settings.exclude_terms)
+    return {"record": record, "title": highlight(record.title, include, exclude),
+            "abstract": highlight(record.abstract, include, exclude),
+            "full_text": FullText.objects.filter(record=record).first()
+            if settings.stage == Stage.FULL_TEXT else None}
+
+
+def _screen(request, project, stage: str, settings, *, current: Record | None = None,
+            last: int | None = None, status: int = 200):
+    """The screen, or for htmx its record panel: `current` (else the reviewer's next record)
+    and the one after it, fetched ahead so that it shows the moment a vote is cast."""
+    chosen = current is not None
+    if current is None:
+        current = services.claim_next(project, stage, request.user, settings=settings)
+    ahead = services.claim_next(project, stage, request.user, settings=settings,
+                                exclude=[current.pk]) if current is not None else None
     context = {"project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
-               "stage_label": Stage(stage).label, "record": record, "settings": settings,
-               "last": last, "mine": Vote.objects.filter(
-                   screening__project=project, screening__stage=stage,
-                   reviewer=request.user).count()}
-    if record is not None:
-        context["title"] = highlight(record.title, include, exclude)
-        context["abstract"] = highlight(record.abstract, include, exclude)
-        context["my_vote"] = Vote.objects.filter(screening__record=record,
+               "stage_label": Stage(stage).label, "settings": settings, "last": last,
+               "record": current, "panel": _panel(settings, current),
+               "ahead": _panel(settings, ahead),
+               "mine": Vote.objects.filter(screening__project=project, screening__stage=stage,
+                                           reviewer=request.user).count()}
+    if chosen and current is not None:  # opened from a list: my vote on it, to change or undo
+        context["my_vote"] = Vote.objects.filter(screening__record=current,
                                                  screening__stage=stage,
                                                  reviewer=request.user).first()
-        context["full_text"] = FullText.objects.filter(record=record).first()
-    return context
+        if context["my_vote"] is not None:
+            context["last"] = current.pk
+    if request.htmx:
+        return render(request, "screening/screen.html#record", context, status=status)
+    return render(request, "screening/screen.html", context, status=status)
 
 
-def _after_action(request, project, stage: str, record: Record | None, last: int | None):
+def _after_action(request, project, stage: str, settings, current: Record | None = None,
+                  last: int | None = None):
     """After a vote or an undo: htmx gets the record panel to show next, a plain form post
     goes back to the screen."""
     if request.htmx:
-        return render(request, "screening/screen.html#record",
-                      _screen_context(request, project, stage, record, last))
+        return _screen(request, project, stage, settings, current=current, last=last)
     return redirect("screening:screen", slug=project.slug, stage=stage)
 
 
@@ -114,11 +135,20 @@ def _after_action(request, project, stage: str, record: Record | None, last: int
 def screen(request, slug, stage):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
     stage = _stage(stage)
-    record = queries.next_record(project, stage, request.user)
-    context = _screen_context(request, project, stage, record, None)
-    if request.htmx:
-        return render(request, "screening/screen.html#record", context)
-    return render(request, "screening/screen.html", context)
+    chosen = request.GET.get("record", "")
+    record = get_object_or_404(queries.eligible(project, stage), pk=int(chosen)) \
+        if chosen.isdigit() else None
+    return _screen(request, project, stage, services.settings_for(project, stage),
+                   current=record)
+
+
+@login_required
+@require_GET
+def progress(request, slug, stage):
+    """The team's progress on the screen (polled: it counts the whole stage)."""
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    stage = _stage(stage)
+    return render(request, "screening/screen.html#team", {"counts": _counts(project, stage)})
 
 
 @login_required
@@ -127,18 +157,20 @@ def vote(request, slug, stage, record_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
     stage = _stage(stage)
     record = get_object_or_404(Record, pk=record_id, project=project)
+    record.project = project  # the same row: spare the service a query
+    settings = services.settings_for(project, stage)
     try:
         services.record_vote(record, stage=stage, reviewer=request.user,
                              decision=request.POST.get("decision", ""),
                              reason=request.POST.get("reason", ""),
-                             note=request.POST.get("note", "").strip())
+                             note=request.POST.get("note", "").strip(), settings=settings)
     except services.ScreeningError as exc:
         # E.g. the others' votes came first: say so and move on, not back to that record.
         messages.error(request, str(exc))
-        following, last = queries.next_record(project, stage, request.user), None
+        last = None
     else:
-        following, last = queries.next_record(project, stage, request.user), record.pk
-    return _after_action(request, project, stage, following, last)
+        last = record.pk
+    return _after_action(request, project, stage, settings, last=last)
 
 
 @login_required
@@ -147,12 +179,13 @@ def undo(request, slug, stage, record_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
     stage = _stage(stage)
     record = get_object_or_404(Record, pk=record_id, project=project)
+    settings = services.settings_for(project, stage)
     try:
         services.undo_vote(record, stage=stage, reviewer=request.user)
     except services.ScreeningError as exc:
         messages.error(request, str(exc))
-        record = queries.next_record(project, stage, request.user)
-    return _after_action(request, project, stage, record, None)
+        record = None
+    return _after_action(request, project, stage, settings, current=record)
 
 
 @login_required
@@ -179,6 +212,7 @@ def record_list(request, slug, stage):
         "state": state, "members": members, "reviewer_id": reviewer_id,
         "q": request.GET.get("q", ""), "query": query.urlencode(),
         "can_resolve": project.membership.has_role(Role.LEAD),
+        "can_screen": project.membership.has_role(Role.REVIEWER),
     })
 
 

@@ -11,9 +11,15 @@ from tests.factories import RecordFactory
 
 def screen_all(page, records, decisions):
     page.goto("/p/ikt/screening/title_abstract/screen/")
-    for record, key in zip(records, decisions, strict=True):
+    for n, (record, key) in enumerate(zip(records, decisions, strict=True)):
         panel = page.locator(f'#record[data-record="{record.pk}"]')
         expect(panel).to_be_visible()
+        # The following record is already on the page, ready to show when this vote is sent.
+        ahead = page.locator("template#record-ahead")
+        if n + 1 < len(records):
+            expect(ahead).to_have_attribute("data-record", str(records[n + 1].pk))
+        else:
+            expect(ahead).to_have_count(0)
         # Nobody sees another reviewer's vote while the record is open.
         expect(panel).not_to_contain_text("Your vote")
         page.keyboard.press(key)

@@ -45,6 +45,7 @@ ACCESS = {
     "screening:title_abstract": (Role.VIEWER, None),
     "screening:full_text": (Role.VIEWER, None),
     "screening:screen": (Role.REVIEWER, None),
+    "screening:progress": (Role.REVIEWER, None),
     "screening:vote": (None, Role.REVIEWER),
     "screening:undo": (None, Role.REVIEWER),
     "screening:resolve": (Role.LEAD, Role.LEAD),  # a conflict; leads only by default

@@ -87,3 +87,26 @@ def test_two_resolvers_at_once_settle_once(transactional_db, cast):
     assert sum(isinstance(r, services.ScreeningError) for r in results) == 1
     assert AuditEvent.objects.filter(action="screening.resolve").count() == 1
     assert Screening.objects.get(pk=screening.pk).state in ("included", "excluded")
+
+
+@pytest.mark.postgres
+def test_eight_reviewers_asking_at_once_are_spread_over_records_in_pairs(transactional_db, cast):
+    from screening.models import Claim
+
+    records = RecordFactory.create_batch(6, project=cast.project)
+    reviewers = [UserFactory() for _ in range(8)]
+    for user in reviewers:
+        MembershipFactory(project=cast.project, user=user)
+
+    results = race([
+        (lambda u=u: services.claim_next(cast.project, Stage.TITLE_ABSTRACT, u))
+        for u in reviewers])
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    given = sorted(r.pk for r in results)
+    # Never more reviewers on a record than the votes it needs; nobody is left without one.
+    assert all(given.count(pk) <= 2 for pk in set(given)), given
+    assert len(given) == 8 and len(set(given)) >= 4
+    assert set(given) <= {r.pk for r in records}
+    for pk in set(given):
+        assert Claim.objects.filter(screening__record_id=pk).count() == given.count(pk)

@@ -3,8 +3,9 @@ import io
 
 from django.urls import reverse
 
+from references.models import Record
 from screening import services
-from screening.models import Screening, Stage, Vote
+from screening.models import QueuePosition, Screening, Stage, Vote
 from tests.factories import RecordFactory
 
 TA = Stage.TITLE_ABSTRACT
@@ -106,7 +107,8 @@ def test_stage_home_counts_and_agreement(cast, client_for):
     response = client_for(cast.viewer).get(reverse("screening:title_abstract", args=["ikt"]))
 
     assert response.context["counts"] == {"records": 3, "conflict": 1, "included": 1,
-                                          "excluded": 0, "not_retrieved": 0, "open": 1}
+                                          "excluded": 0, "not_retrieved": 0, "open": 1,
+                                          "settled": 1}
     [(first, second, pair)] = response.context["pairs"]
     assert (first, second, pair.n, pair.both_include, pair.a_include_b_exclude) == (
         "Ada", "Ben", 2, 1, 1)
@@ -229,3 +231,77 @@ def test_a_vote_that_came_too_late_moves_on_to_the_next_record(cast, client_for)
     assert "This record is settled already." in response.text
     assert f'data-record="{following.pk}"' in response.text
     assert not Vote.objects.filter(reviewer=cast.cy).exists()
+
+
+def test_the_screen_fetches_the_following_record_ahead(cast, client_for):
+    first, second, third = RecordFactory.create_batch(3, project=cast.project)
+    second.title = "Trainees <i>and</i> partners"
+    second.save()
+    client = client_for(cast.ada)
+
+    screen = client.get(screen_url(), headers={"HX-Request": "true"}).text
+    voted = client.post(reverse("screening:vote", args=["ikt", TA, first.pk]),
+                        {"decision": "include"}, headers={"HX-Request": "true"}).text
+
+    assert f'data-record="{first.pk}"' in screen
+    assert f'<template id="record-ahead" data-record="{second.pk}">' in screen
+    assert "Trainees &lt;i&gt;and&lt;/i&gt; partners" in screen
+    # The vote's answer shows the record that was fetched ahead, and fetches the next one.
+    assert f'data-record="{second.pk}"' in voted
+    assert f'<template id="record-ahead" data-record="{third.pk}">' in voted
+
+
+def test_screen_and_vote_cost_the_same_queries_however_large_the_project(cast, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def costs(records):
+        client = client_for(cast.ada)
+        with CaptureQueriesContext(connection) as screen:
+            client.get(screen_url(), headers={"HX-Request": "true"})
+        with CaptureQueriesContext(connection) as vote:
+            client.post(reverse("screening:vote", args=["ikt", TA, records[0].pk]),
+                        {"decision": "include"}, headers={"HX-Request": "true"})
+        return len(screen), len(vote)
+
+    services.settings_for(cast.project, TA)
+    small = costs(RecordFactory.create_batch(3, project=cast.project))
+    Vote.objects.all().delete()
+    Screening.objects.all().delete()
+    QueuePosition.objects.all().delete()
+    RecordFactory.create_batch(200, project=cast.project)
+    large = costs(list(Record.objects.filter(project=cast.project).order_by("id")))
+
+    assert small == large
+    assert small == (27, 29)
+
+
+def test_team_progress_counts_settled_records(cast, client_for):
+    a, b, _c, _d = RecordFactory.create_batch(4, project=cast.project)
+    for record, decisions in ((a, ("include", "include")), (b, ("include", "exclude"))):
+        for who, decision in zip((cast.ada, cast.ben), decisions, strict=True):
+            services.record_vote(record, stage=TA, reviewer=who, decision=decision)
+
+    response = client_for(cast.cy).get(reverse("screening:progress", args=["ikt", TA]))
+
+    assert response.text.strip() == "1 of 4 records settled (25%) · 1 in conflict"
+
+
+def test_a_reviewer_changes_an_earlier_vote_from_the_list(cast, client_for):
+    first, second = RecordFactory.create_batch(2, project=cast.project)
+    services.update_settings(services.settings_for(cast.project, TA), user=cast.lead,
+                             reviewers_needed=3)
+    services.record_vote(first, stage=TA, reviewer=cast.ada, decision="exclude", note="off topic")
+    services.record_vote(first, stage=TA, reviewer=cast.cy, decision="include")
+    client = client_for(cast.ada)
+
+    listing = client.get(reverse("screening:records", args=["ikt", TA]) + "?state=waiting").text
+    opened = client.get(screen_url() + f"?record={first.pk}").text
+    client.post(reverse("screening:vote", args=["ikt", TA, first.pk]), {"decision": "include"})
+
+    assert f'{screen_url()}?record={first.pk}' in listing
+    assert f'data-record="{first.pk}"' in opened
+    assert "Your vote: <strong>Exclude</strong>, note: off topic." in opened
+    assert "Include" not in opened.split('id="my-vote"')[1].split("</p>")[0]  # not cy's vote
+    assert Vote.objects.get(reviewer=cast.ada).decision == "include"
+    assert Vote.objects.filter(screening__record=first).count() == 2
