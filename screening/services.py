@@ -5,7 +5,7 @@ votes than needed, nobody votes twice, and settling happens exactly once."""
 import re
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -102,6 +102,7 @@ def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: 
     reason = reason if decision == Decision.EXCLUDE else ""
     _check_vote(project, stage, settings, decision, reason)
     screening = _locked_screening(record, stage)
+    screening.project = project  # the same row: the audit events need not load it again
     if stage == Stage.FULL_TEXT and not Screening.objects.filter(
             record=record, stage=Stage.TITLE_ABSTRACT, state=State.INCLUDED).exists():
         raise ScreeningError("This record has not passed title and abstract screening.")
@@ -137,11 +138,10 @@ def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: 
 
 def _evaluate(screening: Screening, settings: StageSettings) -> None:
     """Settle, mark a conflict, or leave pending, from the votes in."""
-    votes = list(screening.votes.all())
-    if len(votes) < settings.reviewers_needed:
+    if screening.votes_in < settings.reviewers_needed:  # kept exact under the row lock
         state, reason = State.PENDING, ""
     else:
-        state, reason = _outcome(screening.stage, votes)
+        state, reason = _outcome(screening.stage, list(screening.votes.all()))
     was = screening.state
     screening.state, screening.reason = state, reason
     screening.settled_at = timezone.now() if screening.is_settled else None
@@ -183,31 +183,59 @@ def claim_next(project: Project, stage: str, reviewer, *, settings: StageSetting
     """Give `reviewer` their next record and claim it (see `screening.queries`): the one they
     already have open, else the first in record order with room for their vote that no
     concurrent request is claiming. `exclude`: records already on their screen."""
+    record_id = _claim_next_id(project, stage, reviewer, settings=settings, exclude=exclude)
+    return Record.objects.get(pk=record_id) if record_id is not None else None
+
+
+def claim_screen(project: Project, stage: str, reviewer, *, settings: StageSettings,
+                 current: Record | None = None) -> tuple[Record | None, Record | None]:
+    """The record for `reviewer`'s screen (`current`, else their next) and the one after it,
+    fetched ahead; both claimed."""
+    from . import queries
+
+    mine = queries.claimed_by(project, stage, reviewer, now=timezone.now())
+    if current is not None:
+        mine = [i for i in mine if i != current.pk]
+    current_id = current.pk if current is not None else (
+        mine.pop(0) if mine else _claim_next_id(project, stage, reviewer, settings=settings,
+                                               mine=[]))
+    if current_id is None:
+        return None, None
+    ahead_id = mine[0] if mine else _claim_next_id(project, stage, reviewer, settings=settings,
+                                                   exclude=[current_id], mine=[])
+    records = Record.objects.in_bulk([i for i in (current_id, ahead_id) if i is not None])
+    return current or records[current_id], records.get(ahead_id)
+
+
+def _claim_next_id(project: Project, stage: str, reviewer, *,
+                   settings: StageSettings | None = None, exclude=(),
+                   mine: list[int] | None = None) -> int | None:
+    """`mine`: the reviewer's claimed records, when the caller has looked them up."""
     from . import queries
 
     if settings is None:
         settings = settings_for(project, stage)
     now = timezone.now()
-    mine = queries.claimed_by(project, stage, reviewer, now=now, exclude=exclude).first()
-    if mine is not None:
-        return Record.objects.get(pk=mine)
+    if mine is None:
+        mine = queries.claimed_by(project, stage, reviewer, now=now, exclude=exclude)
+    if mine:
+        return mine[0]
     needed = settings.reviewers_needed
-    for ids, is_fresh in (
-            (queries.open_with_room(project, stage, reviewer, needed=needed, now=now,
-                                    exclude=exclude), False),
-            (queries.fresh(project, stage, reviewer, exclude=exclude), True)):
-        for record_id in ids[:5]:
+    for find, is_fresh in (
+            (lambda: queries.open_with_room(project, stage, reviewer, needed=needed, now=now,
+                                            exclude=exclude), False),
+            (lambda: queries.fresh(project, stage, reviewer, exclude=exclude), True)):
+        for record_id in find():
             if _claim(project, stage, reviewer, record_id, needed=needed, now=now,
                       fresh=is_fresh):
-                return Record.objects.get(pk=record_id)
+                return record_id
     # The rest, at the end of the queue: a record others have open is still a record.
     record_id = queries.rest(project, stage, reviewer, needed=needed, now=now,
                              exclude=exclude).first()
-    if record_id is None:
-        return None
-    _claim(project, stage, reviewer, record_id, needed=None, now=now, fresh=True,
-           advance=False)
-    return Record.objects.get(pk=record_id)
+    if record_id is not None:
+        _claim(project, stage, reviewer, record_id, needed=None, now=now, fresh=True,
+               advance=False)
+    return record_id
 
 
 @transaction.atomic
@@ -215,6 +243,11 @@ def _claim(project: Project, stage: str, reviewer, record_id: int, *, needed: in
            fresh: bool, advance: bool = True) -> bool:
     """Claim one record for `reviewer` if nobody else is claiming or voting on it right now
     (SKIP LOCKED: move on rather than wait) and it has room (`needed` None: regardless)."""
+    if connection.vendor == "postgresql":
+        # A claim only steers the queue: losing the last ones in a crash costs nothing, so
+        # it need not wait for the disk.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     if fresh:
         Screening.objects.bulk_create([Screening(project=project, record_id=record_id,
                                                  stage=stage)], ignore_conflicts=True)

@@ -100,10 +100,8 @@ def _screen(request, project, stage: str, settings, *, current: Record | None = 
     """The screen, or for htmx its record panel: `current` (else the reviewer's next record)
     and the one after it, fetched ahead so that it shows the moment a vote is cast."""
     chosen = current is not None
-    if current is None:
-        current = services.claim_next(project, stage, request.user, settings=settings)
-    ahead = services.claim_next(project, stage, request.user, settings=settings,
-                                exclude=[current.pk]) if current is not None else None
+    current, ahead = services.claim_screen(project, stage, request.user, settings=settings,
+                                           current=current)
     context = {"project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
                "stage_label": Stage(stage).label, "settings": settings, "last": last,
                "record": current, "panel": _panel(settings, current),
