@@ -20,10 +20,11 @@ Steps (about six minutes on 2 cores):
    library http.client), each with its own connection and cookies, sign in through
    /accounts/login/ and loop: GET the screen as an htmx fragment ("next"), read
    `data-record`, POST a vote (seeded random decision, mostly include) with the htmx header,
-   whose response is the next record's fragment ("vote" therefore includes choosing the next
-   record). A vote answered with an error (another reviewer was faster) is a decision but not
-   an accepted vote.
-   * paced: one decision (GET + POST, back to back) per second per reviewer, 120 s;
+   whose response is the next record's fragment (the one fetched ahead: "vote" includes
+   looking it up), then, as the browser does, GET the record after it ("ahead", which
+   claims it). A vote answered with an error (another reviewer was faster) is a decision
+   but not an accepted vote.
+   * paced: one decision (GET + POST + GET, back to back) per second per reviewer, 120 s;
    * unpaced: every thread as fast as it can, 60 s; while p95 > 250 ms, again with 10, 5, 2,
      1 threads: the throughput at which p95 stays <= 250 ms;
    * other gunicorn configurations (--compare), unpaced for a short while each.
@@ -204,6 +205,9 @@ for slug, username, seed_votes, repeats in JOBS:
         return "first vote" if s.votes_in == 1 else f"vote {s.votes_in}, {s.state}"
 
     voted = measure(vote, outcome) if state["record"] else None
+    fetched_ahead = measure(lambda: (client.get(
+        f"{base}screen/ahead/?current={state['record']}", **H), None)) \
+        if state["record"] else None
     out[f"{slug}:{username}"] = {
         "project": slug, "reviewer": username,
         "records": Record.objects.filter(project__slug=slug).count(),
@@ -212,7 +216,7 @@ for slug, username, seed_votes, repeats in JOBS:
             state="pending").count(),
         "votes_by_this_reviewer": Vote.objects.filter(reviewer=user).count(),
         "new_votes": Vote.objects.filter(reviewer=user).count() - before,
-        "screen": screen, "vote": voted,
+        "screen": screen, "vote": voted, "ahead": fetched_ahead,
     }
 print("RESULT " + json.dumps(out))
 """
@@ -540,6 +544,7 @@ class Tally:
     def __init__(self):
         self.next_ms: list[float] = []
         self.vote_ms: list[float] = []
+        self.ahead_ms: list[float] = []
         self.series: list[tuple[float, float, float]] = []  # (t, next_ms, vote_ms)
         self.decisions = self.accepted = self.missed_ticks = 0
         self.rejected: dict[str, int] = {}
@@ -553,6 +558,10 @@ def screen_path(slug: str) -> str:
 
 def vote_path(slug: str, record: int) -> str:
     return f"/p/{slug}/screening/{STAGE}/records/{record}/vote/"
+
+
+def ahead_path(slug: str, current: int) -> str:
+    return f"/p/{slug}/screening/{STAGE}/screen/ahead/?current={current}"
 
 
 HX = {"HX-Request": "true"}
@@ -593,6 +602,20 @@ def one_decision(rev: Reviewer, tally: Tally, phase_start: float) -> bool:
         return True
     tally.vote_ms.append(vote_ms)
     tally.series.append((time.monotonic() - phase_start, next_ms, vote_ms))
+    # As the browser does: the panel that came back fetches the record after it.
+    shown = RECORD.search(text).group(1)
+    if shown:
+        started = time.perf_counter()
+        try:
+            status, _ = rev.request("GET", ahead_path(rev.slug, int(shown)), headers=HX)
+        except Exception as exc:
+            tally.errors[f"ahead:{type(exc).__name__}"] = tally.errors.get(
+                f"ahead:{type(exc).__name__}", 0) + 1
+        else:
+            if status == 200:
+                tally.ahead_ms.append((time.perf_counter() - started) * 1000)
+            else:
+                tally.errors[f"ahead:{status}"] = tally.errors.get(f"ahead:{status}", 0) + 1
     tally.decisions += 1
     error = ERROR_ALERT.search(text)
     if error:  # e.g. "This record is settled already." (another pair was faster)
@@ -660,6 +683,7 @@ def summarise(tallies: list[Tally], elapsed: float, n_threads: int, paced: bool,
     for t in tallies:
         merged.next_ms += t.next_ms
         merged.vote_ms += t.vote_ms
+        merged.ahead_ms += t.ahead_ms
         merged.series += t.series
         merged.decisions += t.decisions
         merged.accepted += t.accepted
@@ -678,7 +702,7 @@ def summarise(tallies: list[Tally], elapsed: float, n_threads: int, paced: bool,
                            "next_p95": pct([c[1] for c in chunk], 95),
                            "vote_p50": pct([c[2] for c in chunk], 50),
                            "vote_p95": pct([c[2] for c in chunk], 95)})
-    both = merged.next_ms + merged.vote_ms
+    both = merged.next_ms + merged.vote_ms + merged.ahead_ms
     return {
         "threads": n_threads, "paced": paced, "seconds": round(elapsed, 1),
         "decisions": merged.decisions, "decisions_per_s": round(merged.decisions / elapsed, 1),
@@ -688,6 +712,7 @@ def summarise(tallies: list[Tally], elapsed: float, n_threads: int, paced: bool,
         "missed_ticks": merged.missed_ticks if paced else None,
         "nothing_left": merged.exhausted,
         "next": stats(merged.next_ms), "vote": stats(merged.vote_ms),
+        "ahead": stats(merged.ahead_ms),
         "all_requests_p95": pct(both, 95), "per_20s": series,
         "client_cpu_s": round(client_cpu, 1),
     }
@@ -699,7 +724,8 @@ def line(name: str, r: dict) -> str:
             f"{sum(r['rejected_votes'].values())}, errors {sum(r['errors'].values())}); "
             f"next p50/p95/p99/max {r['next']['p50']}/{r['next']['p95']}/{r['next']['p99']}/"
             f"{r['next']['max']} ms; vote {r['vote']['p50']}/{r['vote']['p95']}/"
-            f"{r['vote']['p99']}/{r['vote']['max']} ms")
+            f"{r['vote']['p99']}/{r['vote']['max']} ms; ahead {r['ahead']['p50']}/"
+            f"{r['ahead']['p95']}/{r['ahead']['p99']}/{r['ahead']['max']} ms")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1049,7 +1075,7 @@ def print_summary(result: dict) -> None:
     for label in ("paced", "pairs_paced"):
         if label not in result["phases"]:
             continue
-        for kind in ("next", "vote"):
+        for kind in ("next", "vote", "ahead"):
             s = result["phases"][label][kind]
             verdict = "meets" if s["p95"] is not None and s["p95"] <= goal["p95_ms"] \
                 and s["p99"] <= goal["p99_ms"] else "MISSES"
@@ -1062,7 +1088,9 @@ def print_summary(result: dict) -> None:
                 vote = m["vote"] or {}
                 print(f"{label} {key}: screen {m['screen']['queries']} queries "
                       f"{m['screen']['ms_median']} ms; vote {vote.get('queries_by_outcome')} "
-                      f"{vote.get('ms_median')} ms (project: {m['records']} records, "
+                      f"{vote.get('ms_median')} ms; ahead {(m.get('ahead') or {}).get('queries')} "
+                      f"{(m.get('ahead') or {}).get('ms_median')} ms "
+                      f"(project: {m['records']} records, "
                       f"{m['votes_in_project']} votes, {m['settled_in_project']} settled)")
     for label in ("integrity", "integrity_pairs"):
         for slug, out in (result.get(label) or {}).items():

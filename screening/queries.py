@@ -92,10 +92,12 @@ def _not_in(column: str, exclude) -> tuple[str, list]:
 def _may_screen(column: str, stage: str, reviewer_id: int) -> tuple[str, list]:
     """SQL: the record in `column` may be screened by the reviewer at `stage` (assignments,
     and at full text: passed title and abstract, full text not marked not retrieved)."""
-    sql = (f" AND (NOT EXISTS (SELECT 1 FROM {{assignment}} a WHERE a.record_id = {column}"
-           f" AND a.stage = %s) OR EXISTS (SELECT 1 FROM {{assignment}} a"
-           f" WHERE a.record_id = {column} AND a.stage = %s AND a.reviewer_id = %s))")
-    params = [stage, stage, reviewer_id]
+    # One correlated probe per record ("no assignments, or one of them mine"): written as
+    # NOT EXISTS ... OR EXISTS ..., PostgreSQL hashed all 200,000 assignments of a project
+    # handed out in pairs on every call (115 ms).
+    sql = (f" AND COALESCE((SELECT MAX(CASE WHEN a.reviewer_id = %s THEN 1 ELSE 0 END)"
+           f" FROM {{assignment}} a WHERE a.record_id = {column} AND a.stage = %s), 1) = 1")
+    params = [reviewer_id, stage]
     if stage == Stage.FULL_TEXT:
         sql += (f" AND EXISTS (SELECT 1 FROM {{screening}} t WHERE t.record_id = {column}"
                 f" AND t.stage = %s AND t.state = %s)"
@@ -140,9 +142,13 @@ def fresh(project: Project, stage: str, reviewer, *, exclude=(), limit: int = 5)
     not_in, not_in_params = _not_in("r.id", exclude)
     # The position bounds both sides: without it in the NOT EXISTS, PostgreSQL merges with
     # every row of the stage from the first record on (28 ms at 50,000 rows, not 0.3).
+    # A reviewer's first position: before their first assigned record, if they have any
+    # (not a walk through the blocks of every other pair), else the start.
     position = ("COALESCE((SELECT q.frontier FROM {position} q WHERE q.project_id = %s"
-                " AND q.stage = %s AND q.reviewer_id = %s), 0)")
-    position_params = [project.pk, stage, reviewer.pk]
+                " AND q.stage = %s AND q.reviewer_id = %s), (SELECT MIN(a.record_id) - 1"
+                " FROM {assignment} a WHERE a.project_id = %s AND a.stage = %s"
+                " AND a.reviewer_id = %s), 0)")
+    position_params = [project.pk, stage, reviewer.pk, project.pk, stage, reviewer.pk]
     return _ids(
         "SELECT r.id FROM {record} r WHERE r.project_id = %s AND r.duplicate_of_id IS NULL"
         f" AND r.id > {position}"

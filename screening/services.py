@@ -187,37 +187,14 @@ def claim_next(project: Project, stage: str, reviewer, *, settings: StageSetting
     return Record.objects.get(pk=record_id) if record_id is not None else None
 
 
-def claim_screen(project: Project, stage: str, reviewer, *, settings: StageSettings,
-                 current: Record | None = None) -> tuple[Record | None, Record | None]:
-    """The record for `reviewer`'s screen (`current`, else their next) and the one after it,
-    fetched ahead; both claimed."""
-    from . import queries
-
-    mine = queries.claimed_by(project, stage, reviewer, now=timezone.now())
-    if current is not None:
-        mine = [i for i in mine if i != current.pk]
-    current_id = current.pk if current is not None else (
-        mine.pop(0) if mine else _claim_next_id(project, stage, reviewer, settings=settings,
-                                               mine=[]))
-    if current_id is None:
-        return None, None
-    ahead_id = mine[0] if mine else _claim_next_id(project, stage, reviewer, settings=settings,
-                                                   exclude=[current_id], mine=[])
-    records = Record.objects.in_bulk([i for i in (current_id, ahead_id) if i is not None])
-    return current or records[current_id], records.get(ahead_id)
-
-
 def _claim_next_id(project: Project, stage: str, reviewer, *,
-                   settings: StageSettings | None = None, exclude=(),
-                   mine: list[int] | None = None) -> int | None:
-    """`mine`: the reviewer's claimed records, when the caller has looked them up."""
+                   settings: StageSettings | None = None, exclude=()) -> int | None:
     from . import queries
 
     if settings is None:
         settings = settings_for(project, stage)
     now = timezone.now()
-    if mine is None:
-        mine = queries.claimed_by(project, stage, reviewer, now=now, exclude=exclude)
+    mine = queries.claimed_by(project, stage, reviewer, now=now, exclude=exclude)
     if mine:
         return mine[0]
     needed = settings.reviewers_needed

@@ -9,6 +9,7 @@ urlpatterns = [
          name="title_abstract"),
     path("p/<slug:slug>/fulltext/", views.stage_home, {"stage": "full_text"}, name="full_text"),
     path("p/<slug:slug>/screening/<str:stage>/screen/", views.screen, name="screen"),
+    path("p/<slug:slug>/screening/<str:stage>/screen/ahead/", views.ahead, name="ahead"),
     path("p/<slug:slug>/screening/<str:stage>/screen/progress/", views.progress,
          name="progress"),
     path("p/<slug:slug>/screening/<str:stage>/records/<int:record_id>/vote/", views.vote,

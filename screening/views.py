@@ -96,16 +96,15 @@ def _panel(settings, record: Record | None) -> dict | None:
 
 
 def _screen(request, project, stage: str, settings, *, current: Record | None = None,
-            last: int | None = None, status: int = 200):
-    """The screen, or for htmx its record panel: `current` (else the reviewer's next record)
-    and the one after it, fetched ahead so that it shows the moment a vote is cast."""
+            last: int | None = None):
+    """The screen, or for htmx its record panel: `current`, else the reviewer's next record.
+    The panel then fetches the one after it (`ahead`) while the reviewer reads."""
     chosen = current is not None
-    current, ahead = services.claim_screen(project, stage, request.user, settings=settings,
-                                           current=current)
+    if current is None:
+        current = services.claim_next(project, stage, request.user, settings=settings)
     context = {"project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
                "stage_label": Stage(stage).label, "settings": settings, "last": last,
                "record": current, "panel": _panel(settings, current),
-               "ahead": _panel(settings, ahead),
                "mine": Vote.objects.filter(screening__project=project, screening__stage=stage,
                                            reviewer=request.user).count()}
     if chosen and current is not None:  # opened from a list: my vote on it, to change or undo
@@ -115,8 +114,24 @@ def _screen(request, project, stage: str, settings, *, current: Record | None = 
         if context["my_vote"] is not None:
             context["last"] = current.pk
     if request.htmx:
-        return render(request, "screening/screen.html#record", context, status=status)
-    return render(request, "screening/screen.html", context, status=status)
+        return render(request, "screening/screen.html#record", context)
+    return render(request, "screening/screen.html", context)
+
+
+@login_required
+@require_GET
+def ahead(request, slug, stage):
+    """The record after the one on the screen (`?current=`), claimed and rendered into a
+    <template> that the screen shows the moment a vote is sent."""
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    stage = _stage(stage)
+    current = request.GET.get("current", "")
+    settings = services.settings_for(project, stage)
+    record = services.claim_next(project, stage, request.user, settings=settings,
+                                 exclude=[int(current)] if current.isdigit() else [])
+    return render(request, "screening/screen.html#ahead", {
+        "project": project, "stage": stage, "settings": settings,
+        "ahead": _panel(settings, record)})
 
 
 def _after_action(request, project, stage: str, settings, current: Record | None = None,

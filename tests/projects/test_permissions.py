@@ -46,6 +46,7 @@ ACCESS = {
     "screening:full_text": (Role.VIEWER, None),
     "screening:screen": (Role.REVIEWER, None),
     "screening:progress": (Role.REVIEWER, None),
+    "screening:ahead": (Role.REVIEWER, None),
     "screening:vote": (None, Role.REVIEWER),
     "screening:undo": (None, Role.REVIEWER),
     "screening:resolve": (Role.LEAD, Role.LEAD),  # a conflict; leads only by default
