@@ -3,7 +3,7 @@ over HTTP on loopback, against gunicorn and PostgreSQL, signed in as real users.
 
     .venv/bin/python bench/screening_load.py [--file bench/tmp/dedup_100k.ris] [--keep-db]
 
-Steps (about six minutes on 2 cores):
+Steps (about nine minutes on 2 cores):
 
 1. A fresh database (BENCH_DATABASE_URL, default
    postgres://postgres@127.0.0.1:5432/tandem_bench_screening; dropped and recreated): migrate,
@@ -15,8 +15,9 @@ Steps (about six minutes on 2 cores):
    run through Django's test client under `CaptureQueriesContext` in a `manage.py shell`
    process on the same database (users lead and probe, never used over HTTP), at the small
    and at the 100k project, 100 records voted.
-3. gunicorn (`reviewapp.wsgi`, DEBUG=0, whitenoise manifest storage over a collectstatic in a
-   temporary STATIC_ROOT, CONN_MAX_AGE=60 from the settings). 20 client threads (standard
+3. gunicorn (`reviewapp.wsgi`, 3 sync workers as the Dockerfile runs it, DEBUG=0, whitenoise
+   manifest storage over a collectstatic in a temporary STATIC_ROOT, CONN_MAX_AGE=60 from the
+   settings). 20 client threads (standard
    library http.client), each with its own connection and cookies, sign in through
    /accounts/login/ and loop: GET the screen as an htmx fragment ("next"), read
    `data-record`, POST a vote (seeded random decision, mostly include) with the htmx header,
@@ -803,20 +804,20 @@ class Analyzer(threading.Thread):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--file", default=str(ROOT / "bench/tmp/dedup_100k.ris"))
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)  # as the Dockerfile's CMD
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--paced-seconds", type=float, default=120)
     parser.add_argument("--unpaced-seconds", type=float, default=60)
     parser.add_argument("--step-seconds", type=float, default=8,
                         help="each lower thread count (10, 5, 2, 1) while p95 > 250 ms")
-    parser.add_argument("--compare", default="2x1,2x4",
+    parser.add_argument("--compare", default="2x1,4x1",
                         help="other gunicorn WORKERSxTHREADS to run unpaced briefly ('' none)")
     parser.add_argument("--compare-seconds", type=float, default=8)
     parser.add_argument("--bulk-settle", type=int, default=50000,
                         help="records settled by SQL before measuring again (0: skip)")
     parser.add_argument("--pairs", action=argparse.BooleanOptionalAction, default=True,
                         help="also a second 100k project with every record assigned to pairs")
-    parser.add_argument("--pairs-paced-seconds", type=float, default=30)
+    parser.add_argument("--pairs-paced-seconds", type=float, default=120)
     parser.add_argument("--pairs-unpaced-seconds", type=float, default=10)
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()

@@ -108,8 +108,9 @@ def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: 
         raise ScreeningError("This record has not passed title and abstract screening.")
     if screening.is_settled:
         raise ScreeningError("This record is settled already.")
-    assigned = Assignment.objects.filter(record=record, stage=stage)
-    if assigned.exists() and not assigned.filter(reviewer=reviewer).exists():
+    assigned = set(Assignment.objects.filter(record=record, stage=stage).values_list(
+        "reviewer_id", flat=True))
+    if assigned and reviewer.pk not in assigned:
         raise ScreeningError("This record is assigned to other reviewers.")
     vote = Vote.objects.filter(screening=screening, reviewer=reviewer).first()
     now = timezone.now()

@@ -169,8 +169,10 @@ def progress(request, slug, stage):
 def vote(request, slug, stage, record_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
     stage = _stage(stage)
-    record = get_object_or_404(Record, pk=record_id, project=project)
-    record.project = project  # the same row: spare the service a query
+    # Only what a vote needs (not the abstract), and the project already loaded.
+    record = get_object_or_404(Record.objects.only("id", "project_id", "duplicate_of_id"),
+                               pk=record_id, project=project)
+    record.project = project
     settings = services.settings_for(project, stage)
     try:
         services.record_vote(record, stage=stage, reviewer=request.user,
