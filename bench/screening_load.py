@@ -31,7 +31,8 @@ Steps (about nine minutes on 2 cores):
    * unpaced: every thread as fast as it can, 60 s; while p95 > 250 ms, again with 10, 5, 2,
      1 threads: the throughput at which p95 stays <= 250 ms;
    * other gunicorn configurations (--compare), unpaced for a short while each.
-   This server has autovacuum off: ANALYZE of the screening tables runs every 30 s meanwhile.
+   This server has autovacuum off: VACUUM ANALYZE of the screening tables runs every 30 s
+   meanwhile, as autovacuum would (claims are inserted and deleted by the thousand).
 4. Queries per request again (hundreds of records voted), then the integrity check: no
    Screening with more votes than needed, votes_in equals the votes, no double vote, every
    state follows from its votes, votes by the reviewers == accepted vote requests, one
@@ -796,9 +797,10 @@ def cpu_delta(before: dict, after: dict, seconds: float) -> dict:
 
 
 class Analyzer(threading.Thread):
-    """ANALYZE of the screening tables every `every` seconds while the load runs: this
+    """VACUUM ANALYZE of the screening tables every `every` seconds while the load runs: this
     server has autovacuum off, and a production one would refresh these statistics (the
-    tables start empty and grow by thousands of rows a minute)."""
+    tables start empty and grow by thousands of rows a minute) and clear the dead rows that
+    claims leave behind (each is inserted and deleted again within seconds)."""
 
     def __init__(self, url: str, every: float = 30.0):
         super().__init__(daemon=True)
@@ -808,8 +810,9 @@ class Analyzer(threading.Thread):
     def run(self) -> None:
         while not self.stop_event.wait(self.every):
             try:
-                subprocess.run(["psql", self.url, "-qc", "ANALYZE screening_screening, "
-                                "screening_vote, screening_assignment, projects_auditevent"],
+                subprocess.run(["psql", self.url, "-qc", "VACUUM ANALYZE screening_screening, "
+                                "screening_vote, screening_claim, screening_queueposition, "
+                                "screening_assignment, projects_auditevent"],
                                check=True, timeout=60, capture_output=True)
                 self.runs += 1
             except Exception:  # noqa: BLE001
@@ -879,10 +882,13 @@ def main() -> None:
         "goal": GOALS, "reviewers": REVIEWERS,
         "client": "http.client + threading in one process, one keep-alive connection and "
                   f"cookie jar per reviewer, timeout {REQUEST_TIMEOUT:.0f} s per request; "
-                  "a decision = GET screen (htmx fragment) + POST vote (htmx), back to back",
+                  "a decision = POST vote (htmx; answers with the record fetched ahead) + GET next "
+                  "(the record after it, as the panel fetches it), back to back; the screen "
+                  "(GET, htmx fragment) on a reviewer's first decision and every 20th",
         "decisions": "seeded per reviewer: 70% include, 20% exclude, 10% maybe",
-        "statistics": "this server runs with autovacuum off: the bench runs ANALYZE of the "
-                      "screening tables every 30 s during the load and before measuring",
+        "statistics": "this server runs with autovacuum off: the bench runs VACUUM ANALYZE of "
+                      "the screening tables every 30 s during the load (as autovacuum would) "
+                      "and ANALYZE before measuring",
     }
     server: Server | None = None
     analyzer: Analyzer | None = None
