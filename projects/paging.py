@@ -13,6 +13,7 @@ class KeysetPage:
     last: int | None
     more_before: bool
     more_after: bool
+    query: str  # the request's other parameters (filters), for the previous/next links
 
 
 def keyset_page(request, queryset: QuerySet, size: int = 50) -> KeysetPage:
@@ -30,5 +31,8 @@ def keyset_page(request, queryset: QuerySet, size: int = 50) -> KeysetPage:
         more_after = len(items) > size
         items = items[:size]
         more_before = after.isdigit()
+    query = request.GET.copy()
+    for key in ("after", "before"):
+        query.pop(key, None)
     return KeysetPage(items, items[0].pk if items else None, items[-1].pk if items else None,
-                      more_before, more_after)
+                      more_before, more_after, query.urlencode())

@@ -571,14 +571,13 @@ _MAX_AUTHORS = 12
 
 class _Rec:
     __slots__ = (
-        "idx", "id", "title", "alt", "tkey", "tokens", "tokset", "_numbers", "authors",
+        "idx", "id", "title", "alt", "tkey", "tokset", "_numbers", "authors",
         "surnames", "sset", "first_author", "year", "jtok", "volume", "volnums", "issue",
         "fpage", "pfirst", "plast", "doi", "pmid", "isbn", "ptype", "erratum", "reply",
         "abstract_like", "thesis", "raw_abstract", "_abstract",
     )
 
-    def __init__(self, idx: int, r: DedupRecord, cache: _Cache | None = None):
-        cache = cache or _Cache()
+    def __init__(self, idx: int, r: DedupRecord, cache: _Cache):
         self.idx = idx
         self.id = r.id
         raw_title = r.title or ""
@@ -587,7 +586,6 @@ class _Rec:
         self.title = title
         self.alt = fold(alt) if alt else ""
         toks = title.split()
-        self.tokens = toks
         self.tokset = frozenset(toks)
         self.tkey = "".join(toks)
         self._numbers: frozenset[str] | None = None
@@ -754,9 +752,6 @@ def _unreliable_ids(recs: list[_Rec]) -> _Unreliable:
                     bad.add(key)
                     break
     return out
-
-
-_NOTHING_UNRELIABLE = _Unreliable()
 
 
 def _titles_agree(a: _Rec, b: _Rec) -> bool:
@@ -969,8 +964,7 @@ def _id_cmp(x: str, y: str, bad: set[str]) -> int:
     return -1
 
 
-def _features(a: _Rec, b: _Rec, bad: _Unreliable | None = None,
-              jsim: dict | None = None) -> _Features:
+def _features(a: _Rec, b: _Rec, bad: _Unreliable, jsim: dict | None = None) -> _Features:
     ts, cont = _title_sim(a, b)
     au = author_similarity(a, b)
     yd = abs(a.year - b.year) if a.year and b.year else -1
@@ -986,7 +980,6 @@ def _features(a: _Rec, b: _Rec, bad: _Unreliable | None = None,
         ab = Indel.normalized_similarity(a.abstract[:n], b.abstract[:n])
     else:
         ab = -1.0
-    bad = bad or _NOTHING_UNRELIABLE
     doi = _id_cmp(a.doi, b.doi, bad.doi)
     pmid = _id_cmp(a.pmid, b.pmid, bad.pmid)
     isbn = _id_cmp(a.isbn, b.isbn, bad.isbn) == 1
@@ -1217,11 +1210,10 @@ def find_duplicates(
             possible.append((score, i, j, reasons))
         if progress and k % step == 0:
             progress(n * 60 // 100 + int(0.35 * n * k / total), n)  # scoring: 60-95 %
-    certain_pairs, demoted = _cluster(recs, certain, blocked)
+    certain_pairs, demoted, root = _cluster(recs, certain, blocked)
     possible.extend(demoted)
     # Possible pairs already joined by certain ones are answered, and so are pairs whose groups
     # hold two records a person declared not duplicates; one question per two groups.
-    root = _roots(len(recs), certain_pairs)
     seen: set[tuple[int, int]] = set()
     if blocked:
         idx_of = {r.id: r.idx for r in recs}
@@ -1248,26 +1240,11 @@ def find_duplicates(
     )
 
 
-def _roots(n: int, pairs: list[tuple[int, int]]) -> list[int]:
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return [find(i) for i in range(n)]
-
-
 def _cluster(recs: list[_Rec], certain, blocked: set[tuple[int, int]]):
     """Union the certain pairs strongest first, refusing any link that would put two records
     that must stay apart into one group: a pair a person declared not duplicates, or two
-    records with different PMIDs. Refused links are returned as possible pairs."""
+    records with different PMIDs. Refused links are returned as possible pairs, with the
+    group (root) of every record."""
     parent: dict[int, int] = {}
     members: dict[int, list[int]] = {}
     apart: dict[int, set[int]] = defaultdict(set)
@@ -1312,4 +1289,4 @@ def _cluster(recs: list[_Rec], certain, blocked: set[tuple[int, int]]):
         members.pop(rj, None)
         pmids[ri] = pi | pj
         kept.append((i, j))
-    return kept, demoted
+    return kept, demoted, [find(i) for i in range(len(recs))]

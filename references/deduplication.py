@@ -108,17 +108,18 @@ def deduplicate(project: Project, *, user=None, progress: Progress | None = None
 
 @contextmanager
 def _project_lock(project: Project):
-    if connection.vendor != "postgresql":
+    if not bulk.is_postgres():
         yield
         return
-    key = ("tandem.deduplicate", project.pk)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(hashtext(%s), %s)", [key[0], key[1]])
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s), %s)",
+                       ["tandem.deduplicate", project.pk])
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", [key[0], key[1]])
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)",
+                           ["tandem.deduplicate", project.pk])
 
 
 def _deduplicate_locked(project: Project, user, progress: Progress) -> DedupReport:
@@ -129,7 +130,6 @@ def _deduplicate_locked(project: Project, user, progress: Progress) -> DedupRepo
                                                               "status")
     not_duplicates = {(a, b) for a, b, s in decided
                       if s == DuplicateCandidate.Status.NOT_DUPLICATE}
-    decided_pairs = {(a, b) for a, b, _s in decided}
 
     def matching_progress(done: int, total: int) -> None:
         progress(1 + int(80 * done / max(total, 1)), 100)
@@ -158,27 +158,26 @@ def _deduplicate_locked(project: Project, user, progress: Progress) -> DedupRepo
                 changes[m] = primary
 
     with transaction.atomic():
-        report = _apply(project, user, progress, records, changes, links, clusters, result,
-                        decided_pairs)
+        report = _apply(project, user, progress, records, changes, links, clusters, result)
     bulk.analyze(Record)
     return report
 
 
-def _apply(project, user, progress, records, changes, links, clusters, result,
-           decided_pairs) -> DedupReport:
+def _apply(project, user, progress, records, changes, links, clusters, result) -> DedupReport:
     merged = _apply_links(project, changes, links)
     # Pending questions the matching answered itself are no longer questions.
-    stale = [c.pk for c in DuplicateCandidate.objects.filter(
-        project=project, status=DuplicateCandidate.Status.PENDING)
-        if clusters.find(c.record_a_id) == clusters.find(c.record_b_id)]
+    stale = [pk for pk, a, b in DuplicateCandidate.objects.filter(
+        project=project, status=DuplicateCandidate.Status.PENDING).values_list(
+        "pk", "record_a_id", "record_b_id") if clusters.find(a) == clusters.find(b)]
     DuplicateCandidate.objects.filter(pk__in=stale).delete()
+    # Every pair ever asked about, decided ones included: a decision is never asked again.
     existing = set(DuplicateCandidate.objects.filter(project=project).values_list(
         "record_a_id", "record_b_id"))
     new = [
         DuplicateCandidate(project=project, record_a_id=p.a, record_b_id=p.b,
                            score=round(p.score, 4), reasons=list(p.reasons))
         for p in result.possible
-        if (p.a, p.b) not in existing and (p.a, p.b) not in decided_pairs
+        if (p.a, p.b) not in existing
         and clusters.find(p.a) != clusters.find(p.b)
     ]
     DuplicateCandidate.objects.bulk_create(new, batch_size=2000)
@@ -205,7 +204,7 @@ def _apply_links(project: Project, changes: dict[int, int], links: dict[int, int
     table = connection.ops.quote_name(Record._meta.db_table)
     for start in range(0, len(items), 5000):
         chunk = items[start:start + 5000]
-        if connection.vendor == "postgresql":
+        if bulk.is_postgres():
             values = ", ".join(["(%s::bigint, %s::bigint)"] * len(chunk))
             params = [v for pair in chunk for v in pair]
             with connection.cursor() as cursor:
@@ -219,7 +218,7 @@ def _apply_links(project: Project, changes: dict[int, int], links: dict[int, int
             for rid, primary in chunk:
                 Record.objects.filter(pk=rid).update(duplicate_of_id=primary, merged_at=now,
                                                      merged_by=user)
-    targets = Record.objects.in_bulk([rid for rid, _p in items])
+    targets = Record.objects.only("id", "title").in_bulk([rid for rid, _p in items])
     audit.record_many(project=project, actor=user, action="record.merge", changes=[
         (targets[rid], {"duplicate_of": links.get(rid)},
          {"duplicate_of": primary, "by": user.username if user else "automatic"})

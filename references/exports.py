@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 from projects.models import Project
 
-from .models import DuplicateCandidate, Record
+from . import queries
+from .models import Record
 
 RECORD_HEADER = [
     "record_id", "source", "source_position", "source_record_id", "duplicate_of",
@@ -16,8 +17,7 @@ RECORD_HEADER = [
 def record_rows(project: Project) -> Iterator[list]:
     """The header, then one row per record, in id order. Streams: fine at 100,000 records."""
     yield RECORD_HEADER
-    pending = DuplicateCandidate.objects.filter(project=project,
-                                                status=DuplicateCandidate.Status.PENDING)
+    pending = queries.pending_pairs(project)
     possible = set(pending.values_list("record_a_id", flat=True)) | set(
         pending.values_list("record_b_id", flat=True))
     primaries = set(Record.objects.filter(project=project, duplicate_of__isnull=False)
@@ -29,13 +29,6 @@ def record_rows(project: Project) -> Iterator[list]:
     ).order_by("id")
     for (rid, source, position, source_id, dup_of, study, title, authors, year, journal,
          volume, issue, pages, doi, pmid) in rows.iterator(chunk_size=5000):
-        if dup_of:
-            status = "duplicate"
-        elif rid in possible:
-            status = "possible"
-        elif rid in primaries:
-            status = "primary"
-        else:
-            status = "unique"
+        status = queries.dedup_status_of(dup_of, rid in possible, rid in primaries)
         yield [rid, source, position, source_id, dup_of or "", status, study, title,
                "; ".join(authors or []), year or "", journal, volume, issue, pages, doi, pmid]

@@ -6,8 +6,6 @@ from projects.models import Project
 
 from .models import DuplicateCandidate, Record, Source
 
-DEDUP_STATUSES = ("unique", "primary", "duplicate", "possible")
-
 
 def pending_pairs(project: Project) -> QuerySet[DuplicateCandidate]:
     return DuplicateCandidate.objects.filter(project=project,
@@ -25,15 +23,20 @@ def with_dedup_status(records: QuerySet[Record]) -> QuerySet[Record]:
     )
 
 
-def dedup_status(record: Record) -> str:
-    """unique, primary, duplicate or possible (needs `with_dedup_status`)."""
-    if record.duplicate_of_id:
+def dedup_status_of(duplicate_of_id, is_possible: bool, has_duplicates: bool) -> str:
+    """unique, primary, duplicate or possible: the one rule, for pages and exports."""
+    if duplicate_of_id:
         return "duplicate"
-    if record.is_possible:
+    if is_possible:
         return "possible"
-    if record.has_duplicates:
+    if has_duplicates:
         return "primary"
     return "unique"
+
+
+def dedup_status(record: Record) -> str:
+    """The status of a record annotated by `with_dedup_status`."""
+    return dedup_status_of(record.duplicate_of_id, record.is_possible, record.has_duplicates)
 
 
 def filter_by_status(records: QuerySet[Record], status: str) -> QuerySet[Record]:
@@ -56,16 +59,15 @@ def sources_with_counts(project: Project) -> QuerySet[Source]:
     ).order_by("imported_at", "id")
 
 
-def counts(project: Project) -> dict[str, int]:
-    totals = Record.objects.filter(project=project).aggregate(
-        identified=Count("id"),
-        duplicates=Count("id", filter=Q(duplicate_of__isnull=False)),
-        from_databases=Count("id", filter=Q(source__kind=Source.Kind.DATABASE)),
-        from_other=Count("id", filter=Q(source__kind=Source.Kind.OTHER)),
-    )
-    totals["remaining"] = totals["identified"] - totals["duplicates"]
-    totals["possible"] = pending_pairs(project).count()
-    return totals
+def counts(project: Project, sources: list[Source]) -> dict[str, int]:
+    """The page's totals, summed from `sources_with_counts` (every record has a source):
+    not a second pass over the project's records."""
+    identified = sum(s.records_in for s in sources)
+    duplicates = sum(s.duplicates for s in sources)
+    from_databases = sum(s.records_in for s in sources if s.kind == Source.Kind.DATABASE)
+    return {"identified": identified, "duplicates": duplicates,
+            "from_databases": from_databases, "from_other": identified - from_databases,
+            "remaining": identified - duplicates, "possible": pending_pairs(project).count()}
 
 
 def search(records: QuerySet[Record], text: str) -> QuerySet[Record]:

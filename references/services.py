@@ -16,7 +16,7 @@ from projects.models import Project
 
 from . import bulk, parsers
 from .models import Record, Source, Study
-from .parsers.base import ImportFileError, ParsedRecord
+from .parsers.base import ParsedRecord
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +159,6 @@ def _jsonable(value):
 def read_upload(path: str) -> bytes:
     with default_storage.open(path, "rb") as handle:
         return handle.read()
-
-
-__all__ = ["ImportFileError", "ImportReport", "ServiceError", "import_file", "save_upload",
-           "update_source", "read_upload"]
 
 
 @transaction.atomic

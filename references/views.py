@@ -26,28 +26,24 @@ SESSION_KEY = "pending_imports"
 def reference_list(request, slug):
     project = get_project_for_user(request, slug)
     form = RecordFilterForm(request.GET or None, project=project)
-    records = Record.objects.filter(project=project).select_related("source")
+    records = queries.with_dedup_status(
+        Record.objects.filter(project=project).select_related("source"))
     if form.is_valid():
         data = form.cleaned_data
         records = queries.search(records, data["q"])
         if data["source"]:
             records = records.filter(source=data["source"])
-        records = queries.with_dedup_status(records)
         records = queries.filter_by_status(records, data["status"])
-    else:
-        records = queries.with_dedup_status(records)
     page = keyset_page(request, records, PAGE_SIZE)
     for record in page.items:
         record.dedup_status = queries.dedup_status(record)
-    query = request.GET.copy()
-    for key in ("after", "before"):
-        query.pop(key, None)
+    sources = list(queries.sources_with_counts(project))
     return render(request, "references/list.html", {
         "project": project, "section": "references", "form": form,
-        "sources": queries.sources_with_counts(project), "counts": queries.counts(project),
+        "sources": sources, "counts": queries.counts(project, sources),
         "records": page.items, "first": page.first, "last": page.last,
         "more_before": page.more_before, "more_after": page.more_after,
-        "query": query.urlencode(),
+        "query": page.query,
         "can_write": project.membership.has_role(Role.REVIEWER),
         "is_lead": project.membership.has_role(Role.LEAD),
     })
@@ -141,7 +137,7 @@ def source_edit(request, slug, source_id):
 def record_detail(request, slug, record_id):
     project = get_project_for_user(request, slug)
     record = get_object_or_404(
-        queries.with_dedup_status(Record.objects.select_related("source", "duplicate_of")),
+        queries.with_dedup_status(Record.objects.select_related("source", "merged_by")),
         pk=record_id, project=project)
     record.dedup_status = queries.dedup_status(record)
     history = AuditEvent.objects.filter(
@@ -213,7 +209,7 @@ def record_unlink_study(request, slug, record_id):
 @require_GET
 def duplicate_queue(request, slug):
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    pairs = queries.pending_pairs(project).select_related("record_a", "record_b")[:200]
+    pairs = queries.pending_pairs(project).select_related("record_a")[:200]
     return render(request, "references/duplicates.html", {
         "project": project, "section": "references", "pairs": pairs,
         "total": queries.pending_pairs(project).count(),
@@ -225,7 +221,8 @@ def duplicate_queue(request, slug):
 def duplicate_pair(request, slug, pair_id):
     project = get_project_for_user(request, slug, role=Role.LEAD)
     pair = get_object_or_404(
-        DuplicateCandidate.objects.select_related("record_a__source", "record_b__source"),
+        DuplicateCandidate.objects.select_related("record_a__source", "record_b__source",
+                                                  "decided_by"),
         pk=pair_id, project=project)
     if request.method == "POST":
         decision = request.POST.get("decision")

@@ -75,8 +75,7 @@ def _outcome(stage: str, votes: list[Vote]) -> tuple[str, str]:
     return State.CONFLICT, ""
 
 
-def _check_vote(project: Project, stage: str, settings: StageSettings, decision: str,
-                reason: str) -> None:
+def _check_vote(stage: str, settings: StageSettings, decision: str, reason: str) -> None:
     if decision not in Decision.values:
         raise ScreeningError(f"Unknown decision: {decision}")
     if decision == Decision.MAYBE and not settings.allow_maybe:
@@ -100,7 +99,7 @@ def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: 
     if settings is None:
         settings = settings_for(project, stage)
     reason = reason if decision == Decision.EXCLUDE else ""
-    _check_vote(project, stage, settings, decision, reason)
+    _check_vote(stage, settings, decision, reason)
     screening = _locked_screening(record, stage)
     screening.project = project  # the same row: the audit events need not load it again
     if stage == Stage.FULL_TEXT and not Screening.objects.filter(
@@ -157,9 +156,11 @@ def _evaluate(screening: Screening, settings: StageSettings) -> None:
 
 
 @transaction.atomic
-def undo_vote(record: Record, *, stage: str, reviewer) -> Screening:
+def undo_vote(record: Record, *, stage: str, reviewer,
+              settings: StageSettings | None = None) -> Screening:
     """Take back `reviewer`'s vote while the record is not settled."""
     screening = _locked_screening(record, stage)
+    screening.project = record.project
     if screening.is_settled:
         raise ScreeningError("This record is settled already.")
     vote = Vote.objects.filter(screening=screening, reviewer=reviewer).first()
@@ -170,7 +171,7 @@ def undo_vote(record: Record, *, stage: str, reviewer) -> Screening:
                                            "note": vote.note})
     vote.delete()
     screening.votes_in -= 1
-    _evaluate(screening, settings_for(screening.project, stage))
+    _evaluate(screening, settings or settings_for(screening.project, stage))
     return screening
 
 
@@ -251,10 +252,11 @@ def _claim(project: Project, stage: str, reviewer, record_id: int, *, needed: in
     return True
 
 
-def can_resolve(screening: Screening, membership) -> bool:
-    settings = settings_for(screening.project, screening.stage)
+def can_resolve(screening: Screening, membership,
+                settings: StageSettings | None = None) -> bool:
     if membership.has_role(Role.LEAD):
         return True
+    settings = settings or settings_for(screening.project, screening.stage)
     if settings.resolver == StageSettings.Resolver.NON_VOTERS:
         return membership.has_role(Role.REVIEWER) and not screening.votes.filter(
             reviewer_id=membership.user_id).exists()
@@ -268,13 +270,13 @@ def resolve(screening: Screening, *, membership, decision: str, reason: str = ""
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     if screening.state != State.CONFLICT:
         raise ScreeningError("Only a record in conflict can be resolved.")
-    if not can_resolve(screening, membership):
+    settings = settings_for(screening.project, screening.stage)
+    if not can_resolve(screening, membership, settings):
         raise ScreeningError("You may not resolve this conflict.")
     if decision not in (Decision.INCLUDE, Decision.EXCLUDE):
         raise ScreeningError("A resolution includes or excludes.")
-    settings = settings_for(screening.project, screening.stage)
     reason = reason if decision == Decision.EXCLUDE else ""
-    _check_vote(screening.project, screening.stage, settings, decision, reason)
+    _check_vote(screening.stage, settings, decision, reason)
     screening.state = State.INCLUDED if decision == Decision.INCLUDE else State.EXCLUDED
     screening.reason, screening.note = reason, note
     screening.settled_at, screening.settled_by = timezone.now(), membership.user
@@ -286,10 +288,13 @@ def resolve(screening: Screening, *, membership, decision: str, reason: str = ""
 
 
 @transaction.atomic
-def reopen(screening: Screening, *, user) -> Screening:
+def reopen(screening: Screening, *, membership) -> Screening:
     """A lead takes back a settled outcome. With all votes in, the record becomes a conflict
     for a resolver to decide again (even if the votes agreed: the lead questions them);
     with fewer (a vote undone since), it needs votes again. The history keeps everything."""
+    if not membership.has_role(Role.LEAD):
+        raise ScreeningError("Only a lead can reopen a record.")
+    user = membership.user
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     if not screening.is_settled:
         raise ScreeningError("Only a settled record can be reopened.")

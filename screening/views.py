@@ -3,7 +3,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from projects.access import get_project_for_user
 from projects.models import Membership, Role
 from projects.paging import keyset_page
+from projects.queries import team
 from references.models import Record
 
 from . import agreement, queries, services
@@ -32,13 +33,14 @@ def _stage(stage: str) -> str:
 
 def _counts(project, stage: str) -> dict[str, int]:
     """Settled outcomes and what is still open: no per-person figures, no unsettled votes."""
-    eligible = queries.eligible(project, stage).count()
+    totals = queries.eligible(project, stage).aggregate(
+        records=Count("id"), not_retrieved=Count("id", filter=Q(full_text__not_retrieved=True)))
+    eligible = totals["records"]
     states = dict(Screening.objects.filter(project=project, stage=stage,
                                            record__duplicate_of__isnull=True)
                   .values_list("state").annotate(n=Count("id")))
     done = sum(states.values()) - states.get(Screening.State.PENDING, 0)
-    not_retrieved = queries.eligible(project, stage).filter(
-        full_text__not_retrieved=True).count() if stage == Stage.FULL_TEXT else 0
+    not_retrieved = totals["not_retrieved"] if stage == Stage.FULL_TEXT else 0
     return {"records": eligible, "conflict": states.get("conflict", 0),
             "included": states.get("included", 0), "excluded": states.get("excluded", 0),
             "not_retrieved": not_retrieved, "open": eligible - done - not_retrieved,
@@ -65,8 +67,8 @@ def stage_home(request, slug, stage):
     mine = Vote.objects.filter(screening__project=project, screening__stage=stage,
                                reviewer=request.user).count()
     pairs = agreement.pair_agreements(_settled_votes(project, stage))
-    names = {m.user_id: str(m.user) for m in Membership.objects.filter(
-        project=project).select_related("user")}
+    members = list(team(project))
+    names = {m.user_id: str(m.user) for m in members}
     return render(request, "screening/stage.html", {
         "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
         "stage_label": Stage(stage).label, "counts": _counts(project, stage), "mine": mine,
@@ -76,8 +78,7 @@ def stage_home(request, slug, stage):
                    p) for p in pairs],
         "settings": settings,
         "is_lead": membership.has_role(Role.LEAD),
-        "screeners": [m for m in Membership.objects.filter(project=project).select_related(
-            "user").order_by("user__username") if m.has_role(Role.REVIEWER)],
+        "screeners": [m for m in members if m.has_role(Role.REVIEWER)],
         "assigned": dict(Assignment.objects.filter(project=project, stage=stage).values_list(
             "reviewer__username").annotate(n=Count("id"))),
         "can_screen": membership.has_role(Role.REVIEWER),
@@ -130,8 +131,7 @@ def ahead(request, slug, stage):
     record = services.claim_next(project, stage, request.user, settings=settings,
                                  exclude=[int(current)] if current.isdigit() else [])
     return render(request, "screening/screen.html#ahead", {
-        "project": project, "stage": stage, "settings": settings,
-        "ahead": _panel(settings, record)})
+        "project": project, "stage": stage, "ahead": _panel(settings, record)})
 
 
 def _after_action(request, project, stage: str, settings, current: Record | None = None,
@@ -194,9 +194,10 @@ def undo(request, slug, stage, record_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
     stage = _stage(stage)
     record = get_object_or_404(Record, pk=record_id, project=project)
+    record.project = project
     settings = services.settings_for(project, stage)
     try:
-        services.undo_vote(record, stage=stage, reviewer=request.user)
+        services.undo_vote(record, stage=stage, reviewer=request.user, settings=settings)
     except services.ScreeningError as exc:
         messages.error(request, str(exc))
         record = None
@@ -211,21 +212,17 @@ def record_list(request, slug, stage):
     state = request.GET.get("state", "")
     state = state if state in queries.FILTERS else ""
     reviewer = request.GET.get("reviewer", "")
-    members = Membership.objects.filter(project=project).select_related("user").order_by(
-        "user__username")
+    members = team(project)
     reviewer_id = int(reviewer) if reviewer.isdigit() and any(
         m.user_id == int(reviewer) for m in members) else None
     records = queries.stage_records(project, stage, request.user, state=state,
                                     reviewer_id=reviewer_id, text=request.GET.get("q", ""))
     page = keyset_page(request, records, 50)
-    query = request.GET.copy()
-    for key in ("after", "before"):
-        query.pop(key, None)
     return render(request, "screening/records.html", {
         "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
         "stage_label": Stage(stage).label, "page": page, "filters": queries.FILTERS,
         "state": state, "members": members, "reviewer_id": reviewer_id,
-        "q": request.GET.get("q", ""), "query": query.urlencode(),
+        "q": request.GET.get("q", ""), "query": page.query,
         "can_resolve": project.membership.has_role(Role.LEAD),
         "can_screen": project.membership.has_role(Role.REVIEWER),
     })
@@ -280,14 +277,13 @@ def resolve(request, slug, stage, record_id):
     if screening.state == Screening.State.PENDING:
         # Votes of a record still waiting for votes are never shown to anyone but the voter.
         raise Http404("Nothing to resolve here.")
-    if not services.can_resolve(screening, project.membership):
+    settings = services.settings_for(project, stage)
+    if not services.can_resolve(screening, project.membership, settings):
         raise PermissionDenied("You may not resolve conflicts at this stage.")
     if request.method == "POST":
         try:
             if request.POST.get("action") == "reopen":
-                if not project.membership.has_role(Role.LEAD):
-                    raise services.ScreeningError("Only a lead can reopen a record.")
-                services.reopen(screening, user=request.user)
+                services.reopen(screening, membership=project.membership)
                 messages.success(request, f"Record #{record_id} is open again.")
                 return redirect("screening:resolve", slug=slug, stage=stage,
                                 record_id=record_id)
@@ -300,7 +296,6 @@ def resolve(request, slug, stage, record_id):
             return redirect("screening:resolve", slug=slug, stage=stage, record_id=record_id)
         messages.success(request, f"Record #{record_id} is settled.")
         return redirect("screening:conflicts", slug=slug, stage=stage)
-    settings = services.settings_for(project, stage)
     return render(request, "screening/resolve.html", {
         "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
         "stage_label": Stage(stage).label, "screening": screening, "record": screening.record,
@@ -323,7 +318,6 @@ def stage_settings(request, slug, stage):
         changes = {f: form.cleaned_data[f] for f in StageSettingsForm.Meta.fields}
         if "exclusion_reasons_text" in form.cleaned_data:
             changes["exclusion_reasons"] = form.cleaned_data["exclusion_reasons_text"]
-        form.instance.refresh_from_db()  # the form wrote its values onto the instance
         services.update_settings(form.instance, user=request.user, **changes)
         messages.success(request, "Screening settings saved.")
         return redirect(URL_OF_STAGE[stage], slug=slug)
@@ -338,8 +332,7 @@ def stage_settings(request, slug, stage):
 def agreement_csv(request, slug, stage):
     project = get_project_for_user(request, slug)
     stage = _stage(stage)
-    names = {m.user_id: str(m.user) for m in Membership.objects.filter(
-        project=project).select_related("user")}
+    names = {m.user_id: str(m.user) for m in team(project)}
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{project.slug}-{stage}-agreement.csv"'
     writer = csv.writer(response)

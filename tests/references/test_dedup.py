@@ -338,6 +338,7 @@ def test_possible_pairs_are_ordered_and_not_joined_by_certain_pairs():
     result = find_duplicates(records)
     assert all(isinstance(p, PossiblePair) and p.a < p.b for p in result.possible)
     assert all(a < b for a, b in result.certain)
+    assert [(p.a, p.b) for p in result.possible] == [(3, 7)]
     groups = clusters(result, [1, 3, 5, 7, 9])
     assert frozenset({3, 5, 9}) in groups
     for p in result.possible:
@@ -431,6 +432,15 @@ def test_prefilter_is_an_upper_bound(t1, t2, y2, v2, p2, d2, a2):
         assert dedup._decide(a, b, dedup._features(a, b, nothing))[0] == dedup.NONE
 
 
+def test_prefilter_rejects_a_clearly_different_pair():
+    """The property above holds only where the prefilter says "hopeless": it must say so."""
+    cache = dedup._Cache()
+    a = dedup._Rec(0, rec(1), cache)
+    b = dedup._Rec(1, rec(2, title="Mice", year=2011, volume="371", pages="580-590",
+                          doi="10.1/other"), cache)
+    assert dedup._hopeless(a, b, dedup._unreliable_ids([]))
+
+
 def test_glued_author_strings_are_read_as_author_lists():
     """Some exports glue authors with no separator ("Arrieta O.Ortega A."): such a record
     agrees with the same record whose authors are listed one by one."""
@@ -440,7 +450,17 @@ def test_glued_author_strings_are_read_as_author_lists():
     other = rec(3, authors=("Arrieta O.Ortega A.Rangel C.Molina C.",), doi="", abstract="",
                 journal="The Lancet")
 
+    # Glued, the same first author with three others: only the split tells them apart (read
+    # as one author, the string would match "Hausenloy" and count as the same authors).
+    impostor = rec(4, authors=("Hausenloy D. J.Smith A.Jones B.Brown C.",), doi="",
+                   abstract="", journal="The Lancet")
+
     result = find_duplicates([listed, glued, other])
+    apart = find_duplicates([listed, impostor])
 
     assert (1, 2) in result.certain
     assert all(3 not in pair for pair in result.certain)
+    assert dedup._Rec(0, glued, dedup._Cache()).surnames == (
+        "hausenloy", "mwamure", "venugopal", "harris")
+    assert apart.certain == []
+    assert "different authors" in apart.possible[0].reasons

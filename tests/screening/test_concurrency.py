@@ -31,6 +31,7 @@ def race(callables):
         t.start()
     for t in threads:
         t.join(30)
+    assert not any(t.is_alive() for t in threads), "a thread hung (a lock never released?)"
     return results
 
 

@@ -180,7 +180,9 @@ def test_lead_reopens_a_settled_record(cast, record):
     vote(record, cast.ada, "exclude")
     screening = vote(record, cast.ben, "exclude")
 
-    reopened = services.reopen(screening, user=cast.lead)
+    with pytest.raises(services.ScreeningError, match="Only a lead can reopen"):
+        services.reopen(screening, membership=cast.ada.memberships.get())
+    reopened = services.reopen(screening, membership=cast.lead.memberships.get())
 
     assert (reopened.state, reopened.settled_at, reopened.votes_in) == (State.CONFLICT, None, 2)
     assert AuditEvent.objects.get(action="screening.reopen").before == {
@@ -196,7 +198,7 @@ def test_title_abstract_cannot_be_reopened_under_full_text_votes(cast, record):
     screening = Screening.objects.get(record=record, stage=TA)
 
     with pytest.raises(services.ScreeningError, match="reopen it at full text first"):
-        services.reopen(screening, user=cast.lead)
+        services.reopen(screening, membership=cast.lead.memberships.get())
 
 
 def test_default_full_text_reasons(cast):

@@ -72,8 +72,10 @@ def test_a_reviewer_never_sees_another_reviewers_unsettled_vote(cast, client_for
                                                 args=["ikt", TA, record.pk]))
     agreement = client_for(cast.lead).get(reverse("screening:agreement_csv", args=["ikt", TA]))
 
+    assert "Shared record" in pages[0] and "Shared record" in pages[3]
     for page in pages:
         assert "BEN-SECRET-NOTE" not in page and "Your vote" not in page
+        assert 'id="votes"' not in page and "</strong>: Exclude" not in page
     assert resolve.status_code == 404  # not even a lead sees votes before all are in
     assert list(csv.reader(io.StringIO(agreement.text)))[1:] == []
 
