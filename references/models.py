@@ -80,6 +80,9 @@ class Record(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     merged_at = models.DateTimeField(null=True, blank=True)
+    # Later stages' decisions on this record (references.holds.Hold bits): a held record is
+    # never merged automatically.
+    hold = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
