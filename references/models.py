@@ -9,12 +9,27 @@ class Source(models.Model):
     """One import: a database search export or another source, as PRISMA counts them."""
 
     class Kind(models.TextChoices):
-        DATABASE = "database", "Database or register"
-        OTHER = "other", "Other source (websites, organisations, citation searching, experts)"
+        # PRISMA 2020's identification: databases, registers, and other methods.
+        DATABASE = "database", "Database"
+        REGISTER = "register", "Register (e.g. a trial registry)"
+        OTHER = "other", "Other methods (websites, organisations, citation searching…)"
+
+    class Method(models.TextChoices):
+        """Which of PRISMA's other methods (only for kind OTHER)."""
+
+        WEBSITES = "websites", "Websites"
+        ORGANISATIONS = "organisations", "Organisations"
+        CITATIONS = "citation_searching", "Citation searching"
+        OTHER = "other", "Other (e.g. experts)"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sources")
     name = models.CharField(max_length=200, help_text="e.g. MEDLINE (Ovid), Embase, CINAHL (EBSCO)")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DATABASE)
+    method = models.CharField(max_length=30, choices=Method.choices, blank=True)
+    # PRISMA's other-methods column starts at "reports sought for retrieval": records of such
+    # a source skip title and abstract screening.
+    starts_at_full_text = models.BooleanField(
+        default=False, help_text="Skip title and abstract screening (other methods only).")
     date_searched = models.DateField(null=True, blank=True)
     search_strategy = models.TextField(blank=True)
     file_name = models.CharField(max_length=255, blank=True)
@@ -28,6 +43,11 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["imported_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="other") | models.Q(method="", starts_at_full_text=False),
+                name="source_method_only_for_other"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -82,7 +102,17 @@ class Record(models.Model):
     merged_at = models.DateTimeField(null=True, blank=True)
     # Later stages' decisions on this record (references.holds.Hold bits): a held record is
     # never merged automatically.
-    hold = models.PositiveSmallIntegerField(default=0)
+    hold = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # Removed before screening (PRISMA: "marked as ineligible by automation tools" or
+    # "removed for other reasons"); blank while the record is in the flow.
+    removed_reason = models.CharField(max_length=20, choices=[
+        ("automation", "Marked ineligible by automation tools"),
+        ("other", "Removed for other reasons")], blank=True, db_default="")
+    removed_note = models.TextField(blank=True, db_default="")
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

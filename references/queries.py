@@ -7,6 +7,11 @@ from projects.models import Project
 from .models import DuplicateCandidate, Record, Source
 
 
+def in_flow(project: Project) -> QuerySet[Record]:
+    """The records that go on to screening: neither duplicates nor removed before screening."""
+    return Record.objects.filter(project=project, duplicate_of__isnull=True, removed_reason="")
+
+
 def pending_pairs(project: Project) -> QuerySet[DuplicateCandidate]:
     return DuplicateCandidate.objects.filter(project=project,
                                              status=DuplicateCandidate.Status.PENDING)

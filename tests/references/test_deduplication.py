@@ -42,7 +42,7 @@ def test_certain_duplicates_are_merged_into_the_earliest_record(cast, two_source
         str(second.pk), {"duplicate_of": None},
         {"duplicate_of": first.pk, "by": "automatic"})
     assert AuditEvent.objects.get(action="dedup.run").after == {
-        "records": 3, "merged": 1, "duplicates": 1, "possible": 0}
+        "records": 3, "merged": 1, "duplicates": 1, "possible": 0, "held": 0}
 
 
 def test_running_again_changes_nothing(cast, two_sources):
@@ -74,16 +74,20 @@ def test_unmerge_is_remembered(cast, two_sources):
     second = same_work(cast.project, two_sources[1])
     deduplication.deduplicate(cast.project)
     second.refresh_from_db()
+    assert second.study_id == first.study_id  # a merge moves the record into its primary's study
 
     deduplication.unmerge(second, user=cast.lead)
     report = deduplication.deduplicate(cast.project)
 
     second.refresh_from_db()
     assert second.duplicate_of is None and report.duplicates == 0
+    assert second.study_id != first.study_id  # a study of its own again
     decision = DuplicateCandidate.objects.get()
     assert (decision.record_a, decision.record_b, decision.status, decision.decided_by) == (
         first, second, "not_duplicate", cast.lead)
-    assert AuditEvent.objects.get(action="record.unmerge").before == {"duplicate_of": first.pk}
+    event = AuditEvent.objects.get(action="record.unmerge")
+    assert (event.before, event.after) == ({"duplicate_of": first.pk, "study": first.study_id},
+                                           {"duplicate_of": None, "study": second.study_id})
 
 
 def test_unmerge_of_a_record_that_is_not_a_duplicate(cast, two_sources):
@@ -113,7 +117,7 @@ def test_a_lead_confirms_a_possible_duplicate_and_picks_the_primary(cast, two_so
     assert b_dup.duplicate_of == b
     assert (pair.status, pair.decided_by) == ("duplicate", cast.lead)
     event = AuditEvent.objects.get(action="duplicate.confirm")
-    assert event.after == {"primary": b.pk, "duplicate": a.pk}
+    assert event.after == {"primary": b.pk, "duplicate": a.pk, "held": []}
 
 
 def test_confirming_moves_the_other_records_whole_group(cast, two_sources):

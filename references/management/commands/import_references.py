@@ -20,6 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("file", help="the export file (RIS, PubMed, BibTeX, ...)")
         parser.add_argument("--source", required=True, help='e.g. "MEDLINE (Ovid)"')
         parser.add_argument("--source-kind", default="database", choices=Source.Kind.values)
+        parser.add_argument("--method", default="", choices=["", *Source.Method.values],
+                            help="for --source-kind other: which of PRISMA's other methods")
+        parser.add_argument("--starts-at-full-text", action="store_true",
+                            help="for --source-kind other: skip title and abstract screening")
         parser.add_argument("--format", default="auto", choices=["auto", *FORMATS])
         parser.add_argument("--date-searched", type=date.fromisoformat, default=None,
                             help="YYYY-MM-DD")
@@ -27,8 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--deduplicate", action="store_true",
                             help="run the deduplication afterwards, as the web upload does")
 
-    def handle(self, *args, slug, file, source, source_kind, format, date_searched,
-               search_strategy, deduplicate, **options):
+    def handle(self, *args, slug, file, source, source_kind, method, starts_at_full_text,
+               format, date_searched, search_strategy, deduplicate, **options):
         project = Project.objects.filter(slug=slug).first()
         if project is None:
             raise CommandError(f"No project '{slug}'.")
@@ -39,7 +43,8 @@ class Command(BaseCommand):
         try:
             report = services.import_file(
                 project=project, data=path.read_bytes(), filename=path.name,
-                source_name=source, source_kind=source_kind, date_searched=date_searched,
+                source_name=source, source_kind=source_kind, source_method=method,
+                starts_at_full_text=starts_at_full_text, date_searched=date_searched,
                 search_strategy=search_strategy, file_format=format,
             )
         except (ImportFileError, services.ServiceError) as exc:
