@@ -15,6 +15,8 @@ from projects import audit
 from projects.models import Project
 
 from . import bulk, parsers
+from .holds import STUDY_HOLDS
+from .holds import describe as holds_describe
 from .models import Record, Source, Study
 from .parsers.base import ParsedRecord
 
@@ -53,6 +55,24 @@ class ImportReport:
                 "unusable": self.unusable, "warnings": self.warnings}
 
 
+def check_source_method(kind: str, method: str, starts_at_full_text: bool) -> str:
+    """The PRISMA method of a source of `kind` ('other' when an other-methods source names
+    none), or ServiceError when the combination makes no sense."""
+    if kind not in Source.Kind.values:
+        raise ServiceError(f"Unknown source kind: {kind}")
+    if kind != Source.Kind.OTHER:
+        if method:
+            raise ServiceError("Only a source of other methods has a method "
+                               "(websites, organisations, citation searching, other).")
+        if starts_at_full_text:
+            raise ServiceError("Only a source of other methods can start at full text: "
+                               "database and register records are screened first.")
+        return ""
+    if method and method not in Source.Method.values:
+        raise ServiceError(f"Unknown method: {method}")
+    return method or Source.Method.OTHER
+
+
 def save_upload(project: Project, uploaded) -> str:
     """Keep an uploaded file privately (MEDIA_ROOT is never served) until its import runs."""
     name = Path(uploaded.name).name or "upload"
@@ -61,7 +81,8 @@ def save_upload(project: Project, uploaded) -> str:
 
 def import_file(
     *, project: Project, data: bytes, filename: str, source_name: str,
-    source_kind: str = Source.Kind.DATABASE, date_searched: date | None = None,
+    source_kind: str = Source.Kind.DATABASE, source_method: str = "",
+    starts_at_full_text: bool = False, date_searched: date | None = None,
     search_strategy: str = "", file_format: str = "auto", mapping: dict | None = None,
     user=None, progress: Progress | None = None,
 ) -> ImportReport:
@@ -71,8 +92,7 @@ def import_file(
     read. Records without title and abstract are stored too and listed in the report.
     """
     progress = progress or (lambda *a, **k: None)
-    if source_kind not in Source.Kind.values:
-        raise ServiceError(f"Unknown source kind: {source_kind}")
+    method = check_source_method(source_kind, source_method, starts_at_full_text)
     if not source_name.strip():
         raise ServiceError("A source needs a name, e.g. “MEDLINE (Ovid)”.")
     progress(0, 100, f"Reading {filename}")
@@ -83,8 +103,9 @@ def import_file(
                 for r in records if r.problems]
     with transaction.atomic():
         source = Source.objects.create(
-            project=project, name=source_name.strip(), kind=source_kind,
-            date_searched=date_searched, search_strategy=search_strategy,
+            project=project, name=source_name.strip(), kind=source_kind, method=method,
+            starts_at_full_text=starts_at_full_text, date_searched=date_searched,
+            search_strategy=search_strategy,
             file_name=Path(filename).name, file_format=result.format, encoding=result.encoding,
             record_count=len(records), imported_by=user,
         )
@@ -132,7 +153,8 @@ def _row(record_id, project, source, rec: ParsedRecord, study_id, now) -> tuple:
     )
 
 
-SOURCE_FIELDS = ("name", "kind", "date_searched", "search_strategy")
+SOURCE_FIELDS = ("name", "kind", "method", "starts_at_full_text", "date_searched",
+                 "search_strategy")
 
 
 @transaction.atomic
@@ -143,6 +165,11 @@ def update_source(source: Source, *, user, **changes) -> Source:
         if name not in SOURCE_FIELDS:
             raise ValueError(f"Not an editable source field: {name}")
         setattr(source, name, value)
+    source.method = check_source_method(source.kind, source.method, source.starts_at_full_text)
+    if (before["starts_at_full_text"] != source.starts_at_full_text
+            and Record.objects.filter(source=source, hold__gt=0).exists()):
+        raise ServiceError("Records of this source have screening decisions: where they start "
+                           "can no longer change.")
     after = {f: _jsonable(getattr(source, f)) for f in SOURCE_FIELDS}
     changed = [f for f in SOURCE_FIELDS if before[f] != after[f]]
     if changed:
@@ -161,14 +188,37 @@ def read_upload(path: str) -> bytes:
         return handle.read()
 
 
+def _lock_for_study_change(*records: Record) -> list[Record]:
+    """The records locked (as merges and votes lock them), in id order, checked: none is a
+    duplicate, and no study involved is held by extraction or coding."""
+    from .deduplication import lock_project
+
+    lock_project(records[0].project_id)
+    ids = [r.pk for r in records]
+    locked = Record.objects.select_for_update(no_key=True).in_bulk(sorted(set(ids)))
+    studies = {locked[pk].study_id for pk in ids}
+    for pk in ids:
+        if locked[pk].duplicate_of_id:
+            raise ServiceError(f"Record #{pk} is a duplicate: it belongs to the study of "
+                               f"its primary, record #{locked[pk].duplicate_of_id}.")
+    held = Record.objects.filter(study_id__in=studies, hold__gt=0).values_list("id", "hold")
+    for pk, hold in held:
+        if hold & STUDY_HOLDS:
+            raise ServiceError(f"The study of record #{pk} has {holds_describe(hold & STUDY_HOLDS)}"
+                               ": its reports cannot move.")
+    return [locked[pk] for pk in ids]
+
+
 @transaction.atomic
 def link_to_study(record: Record, *, study_of: Record, user) -> Study:
     """Make `record` a report of the study `study_of` belongs to (e.g. a thesis and the
-    article from it). A study left without reports is removed."""
+    article from it). A study left without reports is removed. Refused for a duplicate (it
+    follows its primary) and where either study has an extraction or coding (a hold): moving
+    a report would change what was extracted."""
     if record.project_id != study_of.project_id:
         raise ServiceError("Both records must be in the same project.")
-    record = Record.objects.select_for_update().get(pk=record.pk)
-    target = Record.objects.get(pk=study_of.pk).study_id
+    record, other = _lock_for_study_change(record, study_of)
+    target = other.study_id
     if record.study_id == target:
         raise ServiceError(f"Record #{record.pk} is in that study already.")
     old = record.study_id
@@ -181,8 +231,8 @@ def link_to_study(record: Record, *, study_of: Record, user) -> Study:
 
 @transaction.atomic
 def unlink_from_study(record: Record, *, user) -> Study:
-    """Make `record` its own study again."""
-    record = Record.objects.select_for_update().get(pk=record.pk)
+    """Make `record` its own study again (refused as `link_to_study` refuses)."""
+    (record,) = _lock_for_study_change(record)
     old = record.study_id
     if Record.objects.filter(study_id=old).count() < 2:
         raise ServiceError(f"Record #{record.pk} is the only report of its study.")
@@ -191,3 +241,57 @@ def unlink_from_study(record: Record, *, user) -> Study:
     audit.record(project=record.project, actor=user, action="study.unlink", target=record,
                  before={"study": old}, after={"study": study.pk})
     return study
+
+
+REMOVAL_REASONS = dict(Record._meta.get_field("removed_reason").choices)
+
+
+@transaction.atomic
+def remove_before_screening(project: Project, record_ids: list[int], *, reason: str,
+                            note: str = "", user) -> int:
+    """Take records out of the flow before screening, with PRISMA's reason ('automation':
+    marked ineligible by an automation tool; 'other'). Refuses records with decisions of a
+    later stage (holds), and records in a duplicate group (their count is the duplicates').
+    Under the deduplication lock with the rows locked, so a vote or a merge cannot slip in;
+    each record's removal is one audit event. Reversible with `restore_to_screening`."""
+    from .deduplication import lock_project
+
+    if reason not in REMOVAL_REASONS:
+        raise ServiceError(f"Unknown reason for removal: {reason}")
+    lock_project(project.pk)
+    rows = list(Record.objects.select_for_update(no_key=True).filter(
+        project=project, pk__in=record_ids).order_by("id").only(
+        "id", "title", "hold", "duplicate_of_id", "removed_reason"))
+    if len(rows) != len(set(record_ids)):
+        raise ServiceError("Some of these records are not in this project.")
+    grouped = set(Record.objects.filter(duplicate_of_id__in=record_ids).values_list(
+        "duplicate_of_id", flat=True))
+    for record in rows:
+        if record.removed_reason:
+            raise ServiceError(f"Record #{record.pk} is removed already.")
+        if record.hold:
+            raise ServiceError(f"Record #{record.pk} has {holds_describe(record.hold)}: "
+                               "it cannot be removed before screening.")
+        if record.duplicate_of_id or record.pk in grouped:
+            raise ServiceError(f"Record #{record.pk} is in a group of duplicates: undo the "
+                               "merge first.")
+    now = timezone.now()
+    Record.objects.filter(pk__in=[r.pk for r in rows]).update(
+        removed_reason=reason, removed_note=note, removed_by=user, removed_at=now)
+    audit.record_many(project=project, actor=user, action="record.remove", changes=[
+        (record, {"removed": ""}, {"removed": reason, "note": note}) for record in rows])
+    return len(rows)
+
+
+@transaction.atomic
+def restore_to_screening(project: Project, record_ids: list[int], *, user) -> int:
+    """Put records removed before screening back into the flow (audited)."""
+    rows = list(Record.objects.select_for_update(no_key=True).filter(
+        project=project, pk__in=record_ids).exclude(removed_reason="").order_by("id").only(
+        "id", "title", "removed_reason", "removed_note"))
+    Record.objects.filter(pk__in=[r.pk for r in rows]).update(
+        removed_reason="", removed_note="", removed_by=None, removed_at=None)
+    audit.record_many(project=project, actor=user, action="record.restore", changes=[
+        (record, {"removed": record.removed_reason, "note": record.removed_note},
+         {"removed": ""}) for record in rows])
+    return len(rows)
