@@ -1,4 +1,3 @@
-import csv
 import uuid
 
 from django.contrib import messages
@@ -8,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from projects import csvsafe
 from projects.access import get_project_for_user
 from projects.models import AuditEvent, Role
 from projects.paging import keyset_page
@@ -272,7 +272,7 @@ class _Echo:
 @require_GET
 def export_csv(request, slug):
     project = get_project_for_user(request, slug)
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(row) for row in exports.record_rows(project)),
                                      content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{project.slug}-records.csv"'

@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from projects import csvsafe
 from projects.access import get_project_for_user
 from projects.models import Membership, Role
 from projects.paging import keyset_page
@@ -335,7 +334,7 @@ def agreement_csv(request, slug, stage):
     names = {m.user_id: str(m.user) for m in team(project)}
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{project.slug}-{stage}-agreement.csv"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)
     for row in agreement.csv_rows(agreement.pair_agreements(_settled_votes(project, stage)),
                                   names):
         writer.writerow(row)

@@ -1,7 +1,6 @@
-import csv
-
 from django.core.management.base import BaseCommand, CommandError
 
+from projects import csvsafe
 from projects.models import Project
 from references import exports
 
@@ -19,7 +18,7 @@ class Command(BaseCommand):
             raise CommandError(f"No project '{slug}'.")
         with open(out, "w", newline="", encoding="utf-8") as handle:
             rows = exports.record_rows(project)
-            writer = csv.writer(handle)
+            writer = csvsafe.writer(handle)
             writer.writerow(next(rows))
             count = 0
             for row in rows:
