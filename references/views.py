@@ -19,6 +19,7 @@ from .parsers.base import TABLE_FORMATS, ImportFileError
 
 PAGE_SIZE = 50
 SESSION_KEY = "pending_imports"
+SAMPLE_CHARS = 200  # of a cell shown on the mapping page (which shows 80)
 
 
 @login_required
@@ -49,6 +50,15 @@ def reference_list(request, slug):
     })
 
 
+def _table_preview(data: bytes, filename: str, file_format: str) -> dict:
+    """The header and first rows of an uploaded table, read once and kept with the pending
+    import: the mapping page shows them from the session, and only the import job parses
+    the whole file. Long cells are cut, as the page cuts them, to keep the session small."""
+    columns, sample = parsers.preview_table(data, filename=filename, format=file_format)
+    return {"columns": columns, "sample": [[cell[:SAMPLE_CHARS] for cell in row]
+                                           for row in sample]}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_start(request, slug):
@@ -63,10 +73,14 @@ def import_start(request, slug):
         file_format = form.cleaned_data["file_format"]
         try:
             detected = parsers.detect_format(data, upload.name)
+            file_format = detected if file_format == "auto" else file_format
+            preview = None
+            if file_format in TABLE_FORMATS:
+                preview = _table_preview(upload.read(), upload.name, file_format)
+                upload.seek(0)
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
-            file_format = detected if file_format == "auto" else file_format
             pending = {
                 "upload": services.save_upload(project, upload), "filename": upload.name,
                 "source_name": form.cleaned_data["name"], "source_kind": form.cleaned_data["kind"],
@@ -78,7 +92,7 @@ def import_start(request, slug):
                 token = uuid.uuid4().hex
                 request.session.setdefault(SESSION_KEY, {})[token] = {
                     **pending, "date_searched": pending["date_searched"] and
-                    pending["date_searched"].isoformat()}
+                    pending["date_searched"].isoformat(), "preview": preview}
                 request.session.modified = True
                 return redirect("references:import_mapping", slug=slug, token=token)
             job = jobs.start_import(project, user=request.user, **pending)
@@ -94,24 +108,29 @@ def import_mapping(request, slug, token):
     pending = request.session.get(SESSION_KEY, {}).get(token)
     if pending is None:
         raise Http404("This import is no longer waiting: upload the file again.")
-    data = services.read_upload(pending["upload"])
-    try:
-        columns, rows = parsers.read_table(data, filename=pending["filename"],
-                                           format=pending["file_format"])
-    except ImportFileError as exc:
-        messages.error(request, str(exc))
-        return redirect("references:import", slug=slug)
+    preview = pending.get("preview")
+    if preview is None:  # waiting since before previews were kept: read it this once
+        try:
+            preview = _table_preview(services.read_upload(pending["upload"]),
+                                     pending["filename"], pending["file_format"])
+        except ImportFileError as exc:
+            messages.error(request, str(exc))
+            return redirect("references:import", slug=slug)
+        pending["preview"] = preview
+        request.session.modified = True
+    columns = preview["columns"]
     form = MappingForm(request.POST or None, columns=columns,
                        initial_mapping=parsers.guess_mapping(columns))
     if request.method == "POST" and form.is_valid():
         request.session[SESSION_KEY].pop(token)
         request.session.modified = True
+        pending.pop("preview")
         job = jobs.start_import(project, user=request.user, mapping=form.mapping(), **{
             **pending, "date_searched": parse_date(pending["date_searched"] or "")})
         return redirect("projects:job", slug=slug, job_id=job.pk)
     return render(request, "references/mapping.html", {
         "project": project, "section": "references", "form": form, "columns": columns,
-        "sample": rows[:5], "row_count": len(rows), "pending": pending,
+        "sample": preview["sample"], "pending": pending,
     })
 
 

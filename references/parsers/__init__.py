@@ -5,6 +5,7 @@ CSV, TSV and Excel.
     detect_format(data, filename) -> "ris" | "nbib" | ... (a FORMATS key)
     decode(data, filename) -> (text, encoding)
     read_table(data, filename=..., format="csv" | "tsv" | "xlsx") -> (header, rows)
+    preview_table(data, filename=..., format=...) -> (header, first rows), reading no further
     guess_mapping(columns) -> {field: column}
 
 All or nothing: `parse` returns every record of the file or raises ImportFileError saying
@@ -29,7 +30,8 @@ from .text import decode, detect_encoding, iter_text
 
 __all__ = [
     "FORMATS", "MAPPABLE_FIELDS", "TABLE_FORMATS", "ImportFileError", "ParseResult",
-    "ParsedRecord", "decode", "detect_format", "guess_mapping", "parse", "read_table",
+    "ParsedRecord", "decode", "detect_format", "guess_mapping", "parse", "preview_table",
+    "read_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,26 @@ def read_table(data: bytes, *, filename: str, format: str) -> tuple[list[str], l
         raise ImportFileError(f"{INTERNAL_ERROR} ({type(exc).__name__})",
                               filename=filename) from exc
     return header, rows
+
+
+def preview_table(data: bytes, *, filename: str, format: str
+                  ) -> tuple[list[str], list[list[str]]]:
+    """Header and the first few rows of a CSV, TSV or XLSX file, as `read_table` gives them,
+    without parsing the rest (for the column-mapping page: the import job reads it all)."""
+    if format not in TABLE_FORMATS:
+        raise ImportFileError(
+            f"{format!r} is not a table format ({', '.join(sorted(TABLE_FORMATS))})",
+            filename=filename)
+    if not data.strip():
+        raise empty(filename)
+    try:
+        return table.preview(data, filename, format)
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        logger.exception("preview_table failed on %s", filename)
+        raise ImportFileError(f"{INTERNAL_ERROR} ({type(exc).__name__})",
+                              filename=filename) from exc
 
 
 def parse(data: bytes, *, filename: str, format: str = "auto",

@@ -7,7 +7,7 @@ import re
 
 from . import normalise as n
 from .base import MAPPABLE_FIELDS, ImportFileError, ParsedRecord
-from .text import decode
+from .text import decode, detect_encoding, text_head
 
 # For each field, header names that usually hold it (compared in lower case, with runs of
 # spaces, "_", "-", "." and parentheses as one space), best first: Zotero, Scopus, Web of
@@ -120,11 +120,23 @@ def _cell(value) -> str:
     return str(value)
 
 
+# The delimiter of a CSV is judged on this many characters from its start.
+SNIFF_CHARS = 65536
+
+
 def _read_delimited(data: bytes, filename: str, delimiter: str | None
                     ) -> tuple[list[str], list[list[str]], list[int], str]:
     text, encoding = decode(data, filename)
+    header, rows, lines = _read_text(text, filename, delimiter)
+    return header, rows, lines, encoding
+
+
+def _read_text(text: str, filename: str, delimiter: str | None, limit: int | None = None
+               ) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, rows and their lines of a delimited text; only the first `limit` rows when
+    it is given."""
     if delimiter is None:  # csv: comma, or semicolon as European Excel writes
-        delimiter, _ = sniff_delimiter(text[:65536], preferred=",")
+        delimiter, _ = sniff_delimiter(text[:SNIFF_CHARS], preferred=",")
         if delimiter == "\t":
             delimiter = ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -148,15 +160,18 @@ def _read_delimited(data: bytes, filename: str, delimiter: str | None
                     filename=filename, line=start, record=len(rows) + 1)
             rows.append(row)
             lines.append(start)
+            if limit is not None and len(rows) >= limit:
+                break
     except csv.Error as exc:
         raise ImportFileError(f"the row cannot be read ({exc})", filename=filename,
                               line=reader.line_num, record=len(rows) + 1) from None
     if header is None:
         raise ImportFileError("the file has no header row", filename=filename)
-    return header, rows, lines, encoding
+    return header, rows, lines
 
 
-def _read_xlsx(data: bytes, filename: str) -> tuple[list[str], list[list[str]], list[int]]:
+def _read_xlsx(data: bytes, filename: str, limit: int | None = None
+               ) -> tuple[list[str], list[list[str]], list[int]]:
     import openpyxl  # only needed here; it is slow to import
 
     try:
@@ -188,6 +203,8 @@ def _read_xlsx(data: bytes, filename: str) -> tuple[list[str], list[list[str]], 
                         filename=filename, line=number, record=len(rows) + 1)
                 rows.append(row + [""] * (len(header) - len(row)))
                 lines.append(number)
+                if limit is not None and len(rows) >= limit:
+                    break
         except ImportFileError:
             raise
         except Exception as exc:
@@ -207,6 +224,38 @@ def read(data: bytes, filename: str, format: str
         header, rows, lines = _read_xlsx(data, filename)
         return header, rows, lines, "utf-8"
     return _read_delimited(data, filename, "\t" if format == "tsv" else None)
+
+
+PREVIEW_ROWS = 5
+PREVIEW_HEAD_BYTES = 1024 * 1024
+
+
+def preview(data: bytes, filename: str, format: str, rows: int = PREVIEW_ROWS,
+            head_bytes: int = PREVIEW_HEAD_BYTES) -> tuple[list[str], list[list[str]]]:
+    """The header and the first `rows` rows exactly as `read` gives them, without reading
+    the rest of the table: what the column-mapping page shows. A CSV or TSV is decoded from
+    its start only, in a slice that grows until it holds one row more than asked (so the
+    last row shown was not cut by the slice) and the characters its delimiter is judged on.
+    Errors after those rows are left to `read`."""
+    if format == "xlsx":
+        header, sample, _ = _read_xlsx(data, filename, limit=rows)
+        return header, sample
+    delimiter = "\t" if format == "tsv" else None
+    encoding = detect_encoding(data)  # of the whole file, as `read` judges it
+    size = head_bytes
+    while size < len(data):
+        text = text_head(data, encoding, size)
+        try:
+            header, sample, _ = _read_text(text, filename, delimiter, limit=rows + 1)
+        except ImportFileError:
+            pass  # perhaps a row cut by the slice: read a longer one
+        else:
+            if len(sample) > rows and len(text) >= SNIFF_CHARS:
+                return header, sample[:rows]
+        size *= 4
+    text, _ = decode(data, filename)
+    header, sample, _ = _read_text(text, filename, delimiter, limit=rows)
+    return header, sample
 
 
 def records(header: list[str], rows: list[list[str]], lines: list[int],

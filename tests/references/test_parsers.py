@@ -630,6 +630,66 @@ def test_read_table_semicolon_csv():
     assert (header, rows) == (["Titel", "Autor", "Jahr"], [["Ärzte", "Ölz, A", "2020"]])
 
 
+def long_rows_csv(count: int) -> bytes:
+    """A CSV of `count` rows of about 20 KB, with quoted line breaks and CRLF line ends."""
+    lines = ["Title,Abstract,Year"]
+    for n in range(1, count + 1):
+        abstract = f"Résumé {n}, part " + "\r\n".join(f"{n}.{k} xyz" for k in range(2000))
+        lines.append(f'Study {n},"{abstract}",{2000 + n}')
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+# Row 6 of long_rows_csv(12) starts at byte 114,631 and row 7 at 137,553: slices that end
+# in row 5's abstract, in its year ("20" of "2005": a whole-looking row), at the start of
+# row 6 (a short row), in its quoted abstract, between the "\r" and "\n" ending it, and at
+# the start of row 7.
+@pytest.mark.parametrize("head_bytes", [1, 30_000, 100_003, 114_627, 114_640, 120_000,
+                                        137_552, 137_553, 500_000])
+def test_preview_table_gives_the_first_rows_as_read_table_does(head_bytes):
+    data = long_rows_csv(12)
+
+    preview = parsers.table.preview(data, "long.csv", "csv", rows=5, head_bytes=head_bytes)
+
+    header, rows = read_table(data, filename="long.csv", format="csv")
+    assert preview == (header, rows[:5])
+    assert [row[0] for row in preview[1]] == ["Study 1", "Study 2", "Study 3", "Study 4",
+                                              "Study 5"]
+
+
+def test_preview_table_reads_no_further_than_its_rows():
+    data = long_rows_csv(60) + b"Study 61,a stray, comma,2061\r\n"
+
+    header, sample = parsers.preview_table(data, filename="long.csv", format="csv")
+
+    assert (header, [row[0] for row in sample]) == (
+        ["Title", "Abstract", "Year"], ["Study 1", "Study 2", "Study 3", "Study 4", "Study 5"])
+    with pytest.raises(ImportFileError) as caught:
+        read_table(data, filename="long.csv", format="csv")
+    assert caught.value.record == 61
+
+
+def test_preview_table_judges_the_encoding_on_the_whole_file():
+    data = long_rows_csv(60).replace(b"Title", "Titré".encode()) + "Study 61,é,2061\r\n".encode(
+        "cp1252")
+
+    header, sample = parsers.preview_table(data, filename="mixed.csv", format="csv")
+
+    assert header == ["TitrÃ©", "Abstract", "Year"]  # as the import reads it: Windows-1252
+    assert header == read_table(data, filename="mixed.csv", format="csv")[0]
+    assert sample[0][1].startswith("RÃ©sumÃ© 1, part 1.0 xyz\n1.1 xyz")
+
+
+def test_preview_table_xlsx_and_tsv_first_rows():
+    rows = [["title", "year"]] + [[f"T{n}", 2000 + n] for n in range(8)]
+
+    xlsx = parsers.preview_table(xlsx_bytes(rows), filename="a.xlsx", format="xlsx")
+    tsv = parsers.preview_table(b"title\tyear\nT0\t2000\nT1\t2001\n", filename="a.tsv",
+                                format="tsv")
+
+    assert xlsx == (["title", "year"], [[f"T{n}", str(2000 + n)] for n in range(5)])
+    assert tsv == (["title", "year"], [["T0", "2000"], ["T1", "2001"]])
+
+
 # --- guessing the column mapping ------------------------------------------------------------
 
 

@@ -1,6 +1,8 @@
 import csv
 import io
+from pathlib import Path
 
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -8,6 +10,7 @@ from projects.jobs import run_job
 from projects.models import Job
 from references import jobs
 from references.models import DuplicateCandidate, Record, Source
+from references.views import SESSION_KEY
 from tests.factories import RecordFactory, SourceFactory
 from tests.references.test_import import RIS
 
@@ -103,6 +106,66 @@ def test_csv_upload_asks_for_the_columns(cast, client_for):
     assert records == [("Peer mentoring for residents", ["Lee K", "Okafor A"], 2020, "10.1234/abc"),
                        ("Community advisory boards", ["Singh P"], 2019, "")]
     assert Source.objects.get().kind == "other"
+
+
+def test_mapping_page_shows_the_columns_read_at_upload_without_reading_the_file_again(
+        cast, client_for):
+    client = client_for(cast.ada)
+    content = "Title,Authors,Publication Year\n" + "".join(
+        f"Study {n},Lee K,{2000 + n}\n" for n in range(1, 9))
+    response = client.post(reverse("references:import", args=["ikt"]),
+                           upload_form(name="grey.csv", content=content.encode()))
+    mapping_url = response["Location"]
+    [pending] = client.session[SESSION_KEY].values()
+    Path(default_storage.path(pending["upload"])).write_bytes(b"")  # replaced on disk
+
+    page = client.get(mapping_url)
+    response = client.post(mapping_url, {"title": "Title", "authors": "Authors",
+                                         "year": "Publication Year"})
+
+    assert page.status_code == 200
+    assert page.context["columns"] == ["Title", "Authors", "Publication Year"]
+    assert page.context["sample"] == [[f"Study {n}", "Lee K", str(2000 + n)]
+                                      for n in range(1, 6)]
+    assert "Study 5" in page.text and "Study 6" not in page.text
+    job = Job.objects.get(kind=jobs.IMPORT)
+    assert response["Location"] == reverse("projects:job", args=["ikt", job.pk])
+    assert (job.params["upload"], job.params["mapping"]) == (
+        pending["upload"], {"title": "Title", "authors": "Authors", "year": "Publication Year"})
+    assert SESSION_KEY not in client.session or client.session[SESSION_KEY] == {}
+
+
+def test_upload_refuses_a_table_whose_first_rows_cannot_be_read(cast, client_for):
+    response = client_for(cast.ada).post(reverse("references:import", args=["ikt"]), upload_form(
+        name="grey.csv", content=b"Title,Year\nA study,2020\nA second, study,2021\n"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "grey.csv, line 3, record 2: this row has 3 cells but the header (line 1) has 2: is a "
+        "delimiter or a quote \" too many or missing?"]
+    assert Job.objects.count() == 0
+
+
+def test_a_big_csv_through_the_mapping_page_lands_whole(cast, client_for):
+    abstract = "Trainees and knowledge users, together.\n" * 30  # 1.2 KB, over lines
+    rows = [["Title", "Abstract", "Year"]] + [
+        [f"Study {n}", f"{abstract}End of {n}.", "2020"] for n in range(1, 1201)]
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    content = out.getvalue().encode()
+    assert len(content) > 1024 * 1024  # beyond the slice the preview reads
+    client = client_for(cast.ada)
+    response = client.post(reverse("references:import", args=["ikt"]),
+                           upload_form(name="big.csv", content=content))
+
+    page = client.get(response["Location"])
+    client.post(response["Location"], {"title": "Title", "abstract": "Abstract", "year": "Year"})
+    run_job(Job.objects.get(kind=jobs.IMPORT).pk, jobs.run_import)
+
+    assert [row[0] for row in page.context["sample"]] == [f"Study {n}" for n in range(1, 6)]
+    assert Record.objects.count() == 1200
+    last = Record.objects.get(source_position=1200)
+    assert (last.title, last.abstract) == ("Study 1200", f"{abstract}End of 1200.".strip())
 
 
 def test_mapping_refuses_one_column_for_two_fields(cast, client_for):
@@ -264,4 +327,6 @@ def test_xlsx_upload_is_recognised_and_asks_for_the_columns(cast, client_for, tm
 
     assert response.status_code == 302, response.context["form"].errors
     page = client.get(response["Location"])
-    assert page.context["columns"] == ["Title", "Year"] and page.context["row_count"] == 8000
+    assert page.context["columns"] == ["Title", "Year"]
+    assert page.context["sample"] == [
+        [f"Advisory boards in trainee research, number {n}", "2020"] for n in range(5)]
