@@ -37,9 +37,12 @@ def describe(hold: int) -> str:
 
 def lock_record(record_id: int) -> Record:
     """The record row locked FOR NO KEY UPDATE (inside a transaction): a vote or a merge that
-    locks its records first sees every merge or vote that committed before it."""
-    return (Record.objects.select_for_update(no_key=True)
-            .only("id", "project_id", "duplicate_of_id", "hold", "study_id")
+    locks its records first sees every merge or vote that committed before it. With where
+    its source starts (`record.source.starts_at_full_text`), the one thing a vote needs."""
+    return (Record.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("source")
+            .only("id", "project_id", "duplicate_of_id", "hold", "study_id", "removed_reason",
+                  "source__starts_at_full_text")
             .get(pk=record_id))
 
 

@@ -1,0 +1,151 @@
+"""PRISMA 2020 flow counts, derived from the models alone (no counter is stored).
+
+Two columns, as in PRISMA 2020's flow diagram for new reviews that searched databases,
+registers and other sources:
+- `main`: records of databases and registers, and of other-methods sources whose records are
+  screened like them (PRISMA-ScR reviews often count those together, e.g. 3237 + 23 = 3260);
+- `other`: records of other-methods sources that start at full text (PRISMA's right-hand
+  column starts at "reports sought for retrieval").
+
+Every record is in exactly one box of each column's identification step (duplicate, removed
+by automation, removed for another reason, or on to screening), and every record that goes
+on is in exactly one state at each stage it reaches, so the boxes add up; `check()` says
+where they do not. The reports app draws the diagram from this.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Q, Subquery
+
+from projects.models import Project
+from references.models import Record, Source
+
+from .models import ExclusionReason, Screening, Stage
+from .queries import included_reports
+
+State = Screening.State
+OPEN = "open"  # no settled outcome yet: no row, pending or conflict
+
+
+@dataclass
+class Column:
+    identified: int = 0
+    by_source: list[tuple[str, str, int]] = field(default_factory=list)  # (name, kind, n)
+    duplicates: int = 0
+    removed_automation: int = 0
+    removed_other: int = 0
+    # Title and abstract (main column only).
+    screened: int = 0
+    screened_excluded: int = 0
+    screened_open: int = 0
+    # Full text.
+    sought: int = 0
+    not_retrieved: int = 0
+    assessed: int = 0
+    excluded_by_reason: list[tuple[str, int]] = field(default_factory=list)
+    assessed_open: int = 0
+    included: int = 0
+
+    @property
+    def excluded(self) -> int:
+        return sum(n for _reason, n in self.excluded_by_reason)
+
+
+@dataclass
+class PrismaCounts:
+    main: Column
+    other: Column
+    studies_included: int
+    reports_included: int
+
+    def check(self) -> list[str]:
+        """The sums PRISMA's boxes must satisfy; an empty list when all hold."""
+        problems = []
+        for name, c in (("main", self.main), ("other", self.other)):
+            removed = c.duplicates + c.removed_automation + c.removed_other
+            goes_on = c.screened if name == "main" else c.sought
+            if c.identified != removed + goes_on:
+                problems.append(f"{name}: identified {c.identified} != removed {removed} + "
+                                f"on to screening {goes_on}")
+            if c.identified != sum(n for _s, _k, n in c.by_source):
+                problems.append(f"{name}: identified != sum over sources")
+            if name == "main" and c.screened != (c.screened_excluded + c.sought
+                                                 + c.screened_open):
+                problems.append(f"main: screened {c.screened} != excluded + sought + open")
+            if c.sought != c.not_retrieved + c.assessed:
+                problems.append(f"{name}: sought != not retrieved + assessed")
+            if c.assessed != c.excluded + c.included + c.assessed_open:
+                problems.append(f"{name}: assessed != excluded + included + open")
+        if self.reports_included != self.main.included + self.other.included:
+            problems.append("reports included != included of both columns")
+        if self.studies_included > self.reports_included:
+            problems.append("more studies than reports included")
+        return problems
+
+
+def prisma_counts(project: Project) -> PrismaCounts:
+    """The flow counts of `project` in a few grouped queries (no per-record work)."""
+    main, other = Column(), Column()
+    sources = Source.objects.filter(project=project).annotate(n=Count("records")).order_by(
+        "imported_at", "id")
+    column_of = {}
+    for source in sources:
+        col = other if source.starts_at_full_text else main
+        column_of[source.pk] = col
+        col.by_source.append((source.name, source.method or source.kind, source.n))
+        col.identified += source.n
+    state_at = {stage: Subquery(Screening.objects.filter(
+        record=OuterRef("pk"), stage=stage).values("state")[:1]) for stage in Stage.values}
+    ft_reason = Subquery(Screening.objects.filter(
+        record=OuterRef("pk"), stage=Stage.FULL_TEXT).values("reason_id")[:1])
+    groups = (Record.objects.filter(project=project)
+              .annotate(is_duplicate=Q(duplicate_of__isnull=False),
+                        ta=state_at[Stage.TITLE_ABSTRACT], ft=state_at[Stage.FULL_TEXT],
+                        ft_reason=ft_reason)
+              .values("source_id", "is_duplicate", "removed_reason", "ta", "ft", "ft_reason")
+              .annotate(n=Count("id")).order_by())
+    excluded: dict[int, Counter] = {id(main): Counter(), id(other): Counter()}
+    for g in groups:
+        col, n = column_of[g["source_id"]], g["n"]
+        if g["is_duplicate"]:
+            col.duplicates += n
+            continue
+        if g["removed_reason"] == "automation":
+            col.removed_automation += n
+            continue
+        if g["removed_reason"]:
+            col.removed_other += n
+            continue
+        if col is main:
+            col.screened += n
+            if g["ta"] == State.EXCLUDED:
+                col.screened_excluded += n
+                continue
+            if g["ta"] != State.INCLUDED:
+                col.screened_open += n
+                continue
+        col.sought += n
+        if g["ft"] == State.NOT_RETRIEVED:
+            col.not_retrieved += n
+            continue
+        col.assessed += n
+        if g["ft"] == State.EXCLUDED:
+            excluded[id(col)][g["ft_reason"]] += n
+        elif g["ft"] == State.INCLUDED:
+            col.included += n
+        else:
+            col.assessed_open += n
+    labels = dict(ExclusionReason.objects.filter(project=project, stage=Stage.FULL_TEXT)
+                  .order_by("position", "id").values_list("id", "label"))
+    for col in (main, other):
+        counts = excluded[id(col)]
+        col.excluded_by_reason = [(label, counts[rid]) for rid, label in labels.items()
+                                  if counts[rid]]
+        if counts[None]:
+            col.excluded_by_reason.append(("No reason given", counts[None]))
+    reports = included_reports(project)
+    return PrismaCounts(main=main, other=other,
+                        studies_included=reports.values("study_id").distinct().count(),
+                        reports_included=reports.count())
+
