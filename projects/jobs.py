@@ -3,22 +3,33 @@
 A task stays thin: `run_job(job_id, handler)` claims the row, calls the handler with a
 progress reporter and records success or a readable failure on the row. Later apps use
 the same path for imports, deduplication and exports.
+
+A job never hangs: the claim and every progress report write `heartbeat_at`, and
+`sweep_stale_jobs` (run by Celery beat) fails a running job whose heartbeat stopped (its
+worker was killed) and a queued job no worker took (its message was lost), so it can be
+retried. Each kind of job is registered with the role it needs (`register_kind`, in the
+app's `jobs.py`): only that role may retry it.
 """
 
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 from . import audit
-from .models import Job, Project
+from .models import ROLE_RANK, Job, Membership, Project, Role
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +52,7 @@ class Progress:
         if not finished and now - self._last < self.min_interval:
             return
         self._last = now
-        fields: dict[str, Any] = {"progress_done": done}
+        fields: dict[str, Any] = {"progress_done": done, "heartbeat_at": timezone.now()}
         if total is not None:
             fields["progress_total"] = total
         if message is not None:
@@ -56,13 +67,14 @@ def start_job(
     *, project: Project, kind: str, label: str, task, user=None, params: dict | None = None,
     retry_of: Job | None = None,
 ) -> Job:
-    """Create a queued Job and enqueue its task once the transaction commits."""
+    """Create a queued Job and enqueue its task (a Celery task, or its name) once the
+    transaction commits."""
     with transaction.atomic():
         job = Job.objects.create(
             project=project,
             kind=kind,
             label=label,
-            task_name=task.name,
+            task_name=task if isinstance(task, str) else task.name,
             started_by=user,
             params=params or {},
             retry_of=retry_of,
@@ -79,15 +91,108 @@ def enqueue(job: Job) -> None:
     current_app.send_task(job.task_name, kwargs={"job_id": job.pk})
 
 
+@dataclass(frozen=True)
+class JobKind:
+    kind: str
+    task_name: str
+    role: str
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def register_kind(kind: str, *, task: str, role: str) -> None:
+    """Declare a kind of job: the name of the Celery task that runs it and the least role
+    that may start it again. Each app registers its kinds at the top level of its `jobs.py`
+    (found by `job_kind`), with the role its view asks to start one."""
+    _KINDS[kind] = JobKind(kind=kind, task_name=task, role=Role(role))
+
+
+def job_kind(kind: str) -> JobKind | None:
+    """The registered kind, or None: an unregistered kind cannot be retried."""
+    if kind not in _KINDS:
+        autodiscover_modules("jobs")  # every app's jobs.py, where the kinds are registered
+    return _KINDS.get(kind)
+
+
+def can_retry(job: Job, membership: Membership) -> bool:
+    """Whether this member may retry this job: it failed, its kind is registered and the
+    member's role is at least the one the kind needs. The retry button shows this."""
+    kind = job_kind(job.kind)
+    return (job.status == Job.Status.FAILED and kind is not None
+            and ROLE_RANK[membership.role] >= ROLE_RANK[kind.role])
+
+
 def retry_job(job: Job, *, user) -> Job:
-    """Start a new job with the same kind and parameters as a failed one."""
+    """Start a new job with the same kind and parameters as a failed one.
+
+    Raises PermissionDenied when the user's role in the project is below the one the kind
+    needs (a reviewer retrying a lead's deduplication), JobError for a job that did not
+    fail or whose kind is not registered.
+    """
+    kind = job_kind(job.kind)
+    membership = Membership.objects.filter(project_id=job.project_id, user=user).first()
+    if kind is not None and (membership is None
+                             or ROLE_RANK[membership.role] < ROLE_RANK[kind.role]):
+        raise PermissionDenied(f"Retrying this job needs the {kind.role.label.lower()} role.")
     if job.status != Job.Status.FAILED:
         raise JobError("Only a failed job can be retried.")
-    task = current_app.tasks[job.task_name]
+    if kind is None:
+        raise JobError("This kind of job cannot be retried.")
     return start_job(
-        project=job.project, kind=job.kind, label=job.label, task=task, user=user,
+        project=job.project, kind=job.kind, label=job.label, task=kind.task_name, user=user,
         params=job.params, retry_of=job,
     )
+
+
+STALE_RUNNING_MESSAGE = (
+    "The worker running this job stopped (it was killed, ran out of memory or was shut "
+    "down) before the job finished. Retry it."
+)
+STALE_QUEUED_MESSAGE = (
+    "No worker took this job: its message was lost (the queue was emptied or a worker "
+    "stopped while holding it). Retry it."
+)
+
+
+def sweep_stale_jobs(now: datetime | None = None) -> int:
+    """Mark failed every job whose worker is gone, so the page stops waiting and the job can
+    be retried; answer how many.
+
+    A running job is stale when its heartbeat is older than JOB_STALE_AFTER seconds, a
+    queued one when it was created more than JOB_QUEUED_STALE_AFTER seconds ago. Each job is
+    failed by a conditional update that repeats the staleness test, so a job that finishes
+    or reports progress meanwhile keeps its outcome; and since a worker only runs a job it
+    claims from `queued`, a redelivered message of a swept job does nothing.
+    """
+    now = now or timezone.now()
+    running_cutoff = now - timedelta(seconds=settings.JOB_STALE_AFTER)
+    queued_cutoff = now - timedelta(seconds=settings.JOB_QUEUED_STALE_AFTER)
+    stale = [
+        (Q(status=Job.Status.RUNNING)
+         & (Q(heartbeat_at__lt=running_cutoff)
+            # claimed before heartbeats existed
+            | Q(heartbeat_at__isnull=True, started_at__lt=running_cutoff)),
+         STALE_RUNNING_MESSAGE),
+        (Q(status=Job.Status.QUEUED, created_at__lt=queued_cutoff), STALE_QUEUED_MESSAGE),
+    ]
+    swept = 0
+    for condition, message in stale:
+        for job in Job.objects.filter(condition).select_related("project"):
+            with transaction.atomic():
+                if not Job.objects.filter(condition, pk=job.pk).update(
+                    status=Job.Status.FAILED, message=message, finished_at=now
+                ):
+                    continue
+                audit.record(project=job.project, actor=None, action="job.stale", target=job,
+                             before={"status": job.status,
+                                     "heartbeat_at": job.heartbeat_at and
+                                     job.heartbeat_at.isoformat()},
+                             after={"status": Job.Status.FAILED})
+            log.warning("Job %s (%s) was %s with no sign of its worker: marked failed.",
+                        job.pk, job.kind, job.status)
+            swept += 1
+    return swept
 
 
 def attach_result_file(job: Job, filename: str, content: bytes) -> None:
@@ -101,8 +206,9 @@ def run_job(job_id: int, handler: Handler) -> None:
     The conditional update claims the job: a redelivered message finds it no longer
     queued and does nothing. Every outcome ends on the row, so the page can show it.
     """
+    now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=timezone.now()
+        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now
     )
     if claimed != 1:
         log.warning("Job %s is gone or not queued; nothing to do.", job_id)
@@ -132,3 +238,6 @@ def _finish(job: Job, status: str, message: str, result: dict | None = None) -> 
         fields["progress_total"] = job.progress_total
         fields["result"] = result
     Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(**fields)
+
+
+register_kind("health_check", task="projects.health_check", role=Role.REVIEWER)

@@ -146,12 +146,18 @@ class AuditEvent(models.Model):
     target_repr = models.CharField(max_length=300, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    # A sealed event is listed to its own actor only (e.g. a vote before its record settles,
+    # so a lead who also screens cannot read it); `audit.unseal` opens it to the project.
+    sealed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["project", "-created_at"], name="audit_project_recent"),
             models.Index(fields=["project", "action"], name="audit_project_action"),
+            # A record's history, and unsealing a target's events, read by target.
+            models.Index(fields=["project", "target_type", "target_id"],
+                         name="audit_project_target"),
         ]
 
     def __str__(self) -> str:
@@ -186,6 +192,9 @@ class Job(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written when a worker claims the job and at every progress report: a running job whose
+    # heartbeat is older than JOB_STALE_AFTER lost its worker (see jobs.sweep_stale_jobs).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 
@@ -17,8 +17,16 @@ def team(project: Project) -> QuerySet[Membership]:
     )
 
 
-def activity(project: Project, *, actor_id: str = "", action: str = "") -> QuerySet[AuditEvent]:
-    events = AuditEvent.objects.filter(project=project).select_related("actor")
+def audit_events(project: Project, *, user) -> QuerySet[AuditEvent]:
+    """The project's audit events `user` may read: all but the sealed ones of others (an
+    unsettled vote is its voter's alone, whatever the reader's role). Filtered in the query,
+    so pages and counts only ever see readable events."""
+    return AuditEvent.objects.filter(Q(sealed=False) | Q(actor=user), project=project)
+
+
+def activity(project: Project, *, user, actor_id: str = "",
+             action: str = "") -> QuerySet[AuditEvent]:
+    events = audit_events(project, user=user).select_related("actor")
     if actor_id:
         events = events.filter(actor_id=actor_id)
     if action:
@@ -26,15 +34,15 @@ def activity(project: Project, *, actor_id: str = "", action: str = "") -> Query
     return events.order_by("-created_at", "-id")
 
 
-def activity_actors(project: Project) -> QuerySet[User]:
+def activity_actors(project: Project, *, user) -> QuerySet[User]:
     return User.objects.filter(
-        pk__in=AuditEvent.objects.filter(project=project).values("actor_id")
+        pk__in=audit_events(project, user=user).values("actor_id")
     ).order_by("username")
 
 
-def activity_actions(project: Project) -> list[str]:
+def activity_actions(project: Project, *, user) -> list[str]:
     return list(
-        AuditEvent.objects.filter(project=project)
+        audit_events(project, user=user)
         .values_list("action", flat=True).distinct().order_by("action")
     )
 

@@ -12,7 +12,7 @@ from accounts.services import create_account
 from . import queries, services
 from .access import get_project_for_user
 from .forms import ActivityFilterForm, InvitationForm, ProjectForm, RoleForm
-from .jobs import JobError, retry_job
+from .jobs import JobError, can_retry, retry_job
 from .models import ROLE_HELP, Invitation, Job, Membership, Role
 
 
@@ -210,14 +210,15 @@ def project_settings(request, slug):
 @require_GET
 def activity(request, slug):
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    form = ActivityFilterForm(request.GET or None, actors=queries.activity_actors(project),
-                              actions=queries.activity_actions(project))
+    form = ActivityFilterForm(
+        request.GET or None, actors=queries.activity_actors(project, user=request.user),
+        actions=queries.activity_actions(project, user=request.user))
     actor_id = action = ""
     if form.is_valid():
         actor_id, action = form.cleaned_data["actor"], form.cleaned_data["action"]
-    page = Paginator(queries.activity(project, actor_id=actor_id, action=action), 50).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        queries.activity(project, user=request.user, actor_id=actor_id, action=action), 50
+    ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "projects/activity.html", {
@@ -248,7 +249,8 @@ def job_health_check(request, slug):
 def job_detail(request, slug, job_id):
     project = get_project_for_user(request, slug)
     job = get_object_or_404(Job.objects.select_related("started_by"), pk=job_id, project=project)
-    context = {"project": project, "section": "overview", "job": job}
+    context = {"project": project, "section": "overview", "job": job,
+               "can_retry": can_retry(job, project.membership)}
     if request.htmx:
         return render(request, "projects/job.html#progress", context)
     return render(request, "projects/job.html", context)
@@ -260,7 +262,7 @@ def job_retry(request, slug, job_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
     job = get_object_or_404(Job, pk=job_id, project=project)
     try:
-        new_job = retry_job(job, user=request.user)
+        new_job = retry_job(job, user=request.user)  # PermissionDenied (403) below its role
     except JobError as exc:
         messages.error(request, str(exc))
         return redirect("projects:job", slug=slug, job_id=job.pk)

@@ -4,8 +4,8 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 
-from projects.jobs import JobError, Progress, start_job
-from projects.models import Job, Project
+from projects.jobs import JobError, Progress, register_kind, start_job
+from projects.models import Job, Project, Role
 
 from . import deduplication, services
 from .parsers.base import ImportFileError
@@ -13,6 +13,11 @@ from .parsers.base import ImportFileError
 IMPORT = "import_references"
 DEDUPLICATE = "deduplicate"
 SHOWN_PROBLEMS = 200
+
+# The roles the views ask to start each kind: importing is a reviewer's work, deduplication
+# (which merges records) a lead's. Retrying needs the same role.
+register_kind(IMPORT, task="references.import", role=Role.REVIEWER)
+register_kind(DEDUPLICATE, task="references.deduplicate", role=Role.LEAD)
 
 
 def start_import(project: Project, *, user, upload: str, filename: str, source_name: str,

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from projects import csvsafe
 from projects.access import get_project_for_user
-from projects.models import AuditEvent, Role
+from projects.models import Role
 from projects.paging import keyset_page
+from projects.queries import audit_events
 
 from . import deduplication, diff, exports, jobs, parsers, queries, services
 from .forms import ImportForm, LinkStudyForm, MappingForm, RecordFilterForm, SourceForm
@@ -159,8 +160,9 @@ def record_detail(request, slug, record_id):
         queries.with_dedup_status(Record.objects.select_related("source", "merged_by")),
         pk=record_id, project=project)
     record.dedup_status = queries.dedup_status(record)
-    history = AuditEvent.objects.filter(
-        project=project, target_type=Record._meta.label, target_id=str(record.pk)
+    # Sealed events (unsettled votes) are listed to their own actor only.
+    history = audit_events(project, user=request.user).filter(
+        target_type=Record._meta.label, target_id=str(record.pk)
     ).select_related("actor")
     return render(request, "references/record.html", {
         "project": project, "section": "references", "record": record,

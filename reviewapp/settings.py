@@ -191,6 +191,22 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(env("JOB_TIME_LIMIT") or "3600")
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A job whose worker died stays "running" until the sweep marks it failed (retryable): when
+# its heartbeat (written at every progress report) is older than JOB_STALE_AFTER seconds, or
+# when it is still queued JOB_QUEUED_STALE_AFTER seconds after it was created (the message was
+# lost). Celery beat (`make run`, the `beat` service in docker-compose.yml) runs the sweep.
+JOB_STALE_AFTER = int(env("JOB_STALE_AFTER") or "600")
+JOB_QUEUED_STALE_AFTER = int(env("JOB_QUEUED_STALE_AFTER") or "3600")
+JOB_SWEEP_INTERVAL = 60  # seconds between two sweeps
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-jobs": {
+        "task": "projects.sweep_jobs",
+        "schedule": JOB_SWEEP_INTERVAL,
+        # Sweeps that waited for a stopped worker are not worth running all at once.
+        "options": {"expires": JOB_SWEEP_INTERVAL},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

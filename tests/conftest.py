@@ -133,9 +133,14 @@ def _wait_for_line(proc: subprocess.Popen, needle: str, timeout: float) -> list[
     raise RuntimeError("The Celery worker did not start:\n" + "".join(lines[-40:]))
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real Celery worker in its own process, on this run's Redis queue and test database."""
+def start_celery_worker(name: str, *, queue: str | None = None) -> subprocess.Popen:
+    """Start a real Celery worker in its own process, on the test database and this run's Redis
+    (on `queue`, by default the run's queue), and return it once it is ready to take tasks.
+
+    One process (`--pool=solo`) runs the tasks itself, so SIGKILL to it kills the task too.
+    The caller stops it with `stop_celery_worker`, or kills it. Tasks it runs need committed
+    data (`transactional_db` or `live_server`).
+    """
     db = settings.DATABASES["default"]
     database_url = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
                     f"{db['PORT'] or 5432}/{db['NAME']}")
@@ -144,7 +149,7 @@ def celery_worker(django_db_setup, django_db_blocker):
         "DJANGO_SETTINGS_MODULE": "reviewapp.settings",
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "CELERY_QUEUE": queue or settings.CELERY_TASK_DEFAULT_QUEUE,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DEBUG": "1",
     }
@@ -152,16 +157,29 @@ def celery_worker(django_db_setup, django_db_blocker):
     proc = subprocess.Popen(
         [celery, "-A", "reviewapp", "worker", "--pool=solo", "--loglevel=INFO",
          "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "-n", f"test-{os.getpid()}@%h"],
+         "-n", f"{name}-{os.getpid()}@%h"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         cwd=settings.BASE_DIR,
     )
     _wait_for_line(proc, "ready.", timeout=60)
     # Keep reading its output so a full pipe never blocks the worker.
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    yield proc
+    return proc
+
+
+def stop_celery_worker(proc: subprocess.Popen) -> None:
+    """A warm shutdown (the task in hand finishes), killed if it takes longer than 15 s."""
     proc.terminate()
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker in its own process, on this run's Redis queue and test database."""
+    proc = start_celery_worker("test")
+    yield proc
+    stop_celery_worker(proc)

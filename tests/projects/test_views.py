@@ -320,3 +320,59 @@ def test_job_file_downloads_under_its_own_name(cast, client_for):
 
     assert response["Content-Disposition"] == 'attachment; filename="health-check-ikt.json"'
     assert b'"members": 5' in b"".join(response.streaming_content)
+
+
+def failed_deduplication(cast) -> Job:
+    return JobFactory(project=cast.project, kind="deduplicate", label="Deduplication",
+                      task_name="references.deduplicate", status=Job.Status.FAILED,
+                      started_by=cast.lead, message="Worker lost.")
+
+
+def test_a_reviewer_retrying_a_failed_deduplication_gets_403_and_no_new_job(cast, client_for):
+    failed = failed_deduplication(cast)
+
+    response = client_for(cast.ada).post(reverse("projects:job_retry", args=["ikt", failed.pk]))
+
+    assert response.status_code == 403
+    assert list(Job.objects.values_list("pk", flat=True)) == [failed.pk]
+    assert not AuditEvent.objects.filter(action="job.start").exists()
+
+
+def test_a_lead_retries_a_failed_deduplication(cast, client_for):
+    failed = failed_deduplication(cast)
+
+    response = client_for(cast.lead).post(reverse("projects:job_retry", args=["ikt", failed.pk]))
+
+    retry = Job.objects.exclude(pk=failed.pk).get()
+    assert response["Location"] == reverse("projects:job", args=["ikt", retry.pk])
+    assert (retry.kind, retry.status, retry.retry_of, retry.started_by) == (
+        "deduplicate", "queued", failed, cast.lead)
+
+
+def test_a_job_of_an_unregistered_kind_is_not_retried(cast, client_for):
+    failed = JobFactory(project=cast.project, kind="mystery", status=Job.Status.FAILED)
+    client = client_for(cast.lead)
+
+    response = client.post(reverse("projects:job_retry", args=["ikt", failed.pk]), follow=True)
+
+    assert Job.objects.count() == 1
+    assert [str(m) for m in response.context["messages"]] == [
+        "This kind of job cannot be retried."]
+    assert ">Retry</button>" not in response.text
+
+
+@pytest.mark.parametrize(("who", "on_deduplication", "on_health_check"), [
+    ("lead", True, True), ("ada", False, True), ("viewer", False, False)])
+def test_retry_button_is_shown_to_roles_that_may_retry(cast, client_for, who,
+                                                       on_deduplication, on_health_check):
+    dedup = failed_deduplication(cast)
+    check = JobFactory(project=cast.project, status=Job.Status.FAILED, message="No lead.")
+    client = client_for(cast.user(who))
+
+    shown = [">Retry</button>" in client.get(reverse("projects:job", args=["ikt", job.pk])).text
+             for job in (dedup, check)]
+    fragment = client.get(reverse("projects:job", args=["ikt", dedup.pk]),
+                          headers={"HX-Request": "true"}).text
+
+    assert shown == [on_deduplication, on_health_check]
+    assert (">Retry</button>" in fragment) == on_deduplication

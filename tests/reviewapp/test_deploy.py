@@ -29,7 +29,7 @@ ENTRYPOINT_WEB = ROOT / "docker" / "entrypoint-web.sh"
 
 ENV_HELPERS = {"env", "env_bool", "env_list"}
 ENVIRON_CALLS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop"}
-APP_SERVICES = ("web", "worker")
+APP_SERVICES = ("web", "worker", "beat")
 
 # What an admin's .env holds on a real server.
 SAMPLE_DOTENV = {
@@ -185,7 +185,8 @@ def test_settings_parser_finds_the_variables_known_to_be_read():
         "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SITE_URL",
         "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL", "DEFAULT_FROM_EMAIL", "MEDIA_ROOT",
         "STATIC_ROOT", "ALLOW_SIGNUP", "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER",
-        "SECURE_HSTS_SECONDS", "JOB_TIME_LIMIT", "LOG_LEVEL",
+        "SECURE_HSTS_SECONDS", "JOB_TIME_LIMIT", "JOB_STALE_AFTER", "JOB_QUEUED_STALE_AFTER",
+        "LOG_LEVEL",
     } <= names
     # The helpers' own parameter is not a variable name.
     assert "name" not in names
@@ -194,12 +195,12 @@ def test_settings_parser_finds_the_variables_known_to_be_read():
 # --- docker-compose.yml --------------------------------------------------------------------
 
 
-def test_compose_has_exactly_the_four_services_and_no_version_key():
+def test_compose_has_exactly_the_five_services_and_no_version_key():
     compose = load_compose()
 
     assert "version" not in compose
     assert compose["name"] == "tandem"  # volumes are tandem_postgres-data, tandem_media...
-    assert set(compose["services"]) == {"db", "redis", "web", "worker"}
+    assert set(compose["services"]) == {"db", "redis", "web", "worker", "beat"}
     assert compose["services"]["db"]["image"] == "postgres:17"
     assert compose["services"]["redis"]["image"] == "redis:7"
 
@@ -211,13 +212,13 @@ def test_environment_reads_list_and_mapping_forms():
     assert environment_of({"environment": {"A": 1, "B": None}}) == {"A": "1", "B": None}
 
 
-def test_web_and_worker_share_image_and_environment():
+def test_web_worker_and_beat_share_image_and_environment():
     services = load_compose()["services"]
-    web, worker = services["web"], services["worker"]
+    web, worker, beat = services["web"], services["worker"], services["beat"]
 
-    assert web["build"] == worker["build"] == "."
-    assert web["image"] == worker["image"] == "tandem:latest"
-    assert environment_of(web) == environment_of(worker)
+    assert web["build"] == worker["build"] == beat["build"] == "."
+    assert web["image"] == worker["image"] == beat["image"] == "tandem:latest"
+    assert environment_of(web) == environment_of(worker) == environment_of(beat)
 
 
 @pytest.mark.parametrize("service_name", APP_SERVICES)
@@ -254,6 +255,8 @@ def test_defaults_when_dotenv_holds_only_the_required_values():
     assert env["MEDIA_ROOT"] == "/data/media"
     assert env["SECURE_HSTS_SECONDS"] == "31536000"
     assert env["JOB_TIME_LIMIT"] == "3600"
+    assert env["JOB_STALE_AFTER"] == "600"
+    assert env["JOB_QUEUED_STALE_AFTER"] == "3600"
 
 
 def test_database_url_points_at_db_and_broker_at_redis():
@@ -317,6 +320,47 @@ def test_worker_runs_celery():
 
     assert worker["command"] == ["celery", "-A", "reviewapp", "worker", "--loglevel=INFO"]
     assert "ports" not in worker
+
+
+def test_beat_runs_celery_beat_once_with_its_schedule_file_in_var():
+    beat = load_compose()["services"]["beat"]
+
+    assert beat["command"] == ["celery", "-A", "reviewapp", "beat", "--loglevel=INFO"]
+    assert "ports" not in beat
+    assert "deploy" not in beat and "scale" not in beat  # two beats would sweep twice as often
+    # The schedule file goes to BASE_DIR/var (CELERY_BEAT_SCHEDULE_FILENAME): /app/var in the
+    # image, which the image makes and gives to the unprivileged user beat runs as.
+    assert dockerfile_values("WORKDIR") == ["/app"]
+    (build_step,) = [run for run in dockerfile_values("RUN") if "collectstatic" in run]
+    assert "mkdir -p /data/media /app/var" in build_step
+    assert "chown -R tandem:tandem /data /app/var" in build_step
+
+
+def test_beat_schedules_registered_tasks_with_the_environment_compose_gives_it(tmp_path):
+    env = resolved_environment("beat", SAMPLE_DOTENV)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'tandem.sqlite3'}"
+    probe = (
+        "import json, django; django.setup(); "
+        "from reviewapp.celery import app; app.loader.import_default_modules(); "
+        "print(json.dumps({'file': app.conf.beat_schedule_filename, "
+        "'tasks': {k: [v['task'], v['task'] in app.tasks, v['schedule']] "
+        "for k, v in app.conf.beat_schedule.items()}, "
+        "'stale': [django.conf.settings.JOB_STALE_AFTER, "
+        "django.conf.settings.JOB_QUEUED_STALE_AFTER]}))"
+    )
+    base = {k: v for k, v in os.environ.items() if k not in settings_env_names()}
+    base.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "reviewapp.settings"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == {
+        "file": str(ROOT / "var" / "celerybeat-schedule"),
+        "tasks": {"sweep-stale-jobs": ["projects.sweep_jobs", True, 60]},
+        "stale": [600, 3600],
+    }
 
 
 # --- manage.py check --deploy ----------------------------------------------------------------
