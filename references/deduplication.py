@@ -296,9 +296,7 @@ def _apply_links(project: Project, changes: dict[int, int], links: dict[int, int
                                study_id=studies.get(primary) or Record.objects.get(
                                    pk=primary).study_id):
                     applied.add(rid)
-    old_studies = {studies[rid] for rid in applied if rid in studies}
-    if old_studies:
-        Study.objects.filter(pk__in=old_studies, records__isnull=True).delete()
+    _drop_empty_studies(sorted({studies[rid] for rid in applied if rid in studies}))
     targets = Record.objects.only("id", "title").in_bulk(sorted(applied))
     audit.record_many(project=project, actor=user, action="record.merge", changes=[
         (targets[rid], {"duplicate_of": links.get(rid)},
@@ -306,6 +304,19 @@ def _apply_links(project: Project, changes: dict[int, int], links: dict[int, int
         for rid, primary in items if rid in applied
     ])
     return applied
+
+
+def _drop_empty_studies(study_ids: list[int]) -> None:
+    """Remove the studies among `study_ids` that no record belongs to any more, in plain
+    DELETEs (the ORM's delete would load every study to look for related rows first)."""
+    study = connection.ops.quote_name(Study._meta.db_table)
+    record = connection.ops.quote_name(Record._meta.db_table)
+    for start in range(0, len(study_ids), 5000):
+        chunk = study_ids[start:start + 5000]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {study} WHERE id IN ({', '.join(['%s'] * len(chunk))}) AND NOT "
+                f"EXISTS (SELECT 1 FROM {record} r WHERE r.study_id = {study}.id)", chunk)
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.db import connection
 
 from projects.models import AuditEvent
 from references import deduplication, holds, services
-from references.models import DuplicateCandidate, Record
+from references.models import DuplicateCandidate, Record, Study
 from tests.factories import RecordFactory, SourceFactory
 
 TITLE = "Trainee-led integrated knowledge translation: a scoping review"
@@ -37,6 +37,9 @@ def test_a_held_record_becomes_the_primary_of_an_automatic_merge(cast):
     assert (report.merged, report.possible) == (1, 0)
     first.refresh_from_db()
     assert first.study_id == Record.objects.get(pk=screened.pk).study_id
+    # The study the duplicate leaves is gone: no study without reports.
+    assert list(Study.objects.filter(project=cast.project).values_list("id", flat=True)) == [
+        first.study_id]
 
 
 def test_two_held_records_are_never_merged_automatically_but_asked_about(cast):
