@@ -3,6 +3,7 @@ from django.conf import settings
 
 from .models import Source
 from .parsers.base import FORMATS, MAPPABLE_FIELDS
+from .services import ServiceError, check_source_method
 
 FIELD_LABELS = {
     "title": "Title", "abstract": "Abstract", "authors": "Authors", "year": "Year",
@@ -15,12 +16,25 @@ FIELD_LABELS = {
 class SourceForm(forms.ModelForm):
     class Meta:
         model = Source
-        fields = ("name", "kind", "date_searched", "search_strategy")
-        labels = {"name": "Source name", "kind": "Kind of source"}
+        fields = ("name", "kind", "method", "starts_at_full_text", "date_searched",
+                  "search_strategy")
+        labels = {"name": "Source name", "kind": "Kind of source",
+                  "method": "Other method (PRISMA)",
+                  "starts_at_full_text": "Starts at full text"}
         widgets = {
             "date_searched": forms.DateInput(attrs={"type": "date"}),
             "search_strategy": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["method"] = check_source_method(data.get("kind", ""), data.get("method", ""),
+                                           data.get("starts_at_full_text", False))
+        except ServiceError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return data
 
 
 class ImportForm(SourceForm):
@@ -33,7 +47,8 @@ class ImportForm(SourceForm):
     )
 
     class Meta(SourceForm.Meta):
-        fields = ("file", "name", "kind", "date_searched", "search_strategy", "file_format")
+        fields = ("file", "name", "kind", "method", "starts_at_full_text", "date_searched",
+                  "search_strategy", "file_format")
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -22,14 +22,16 @@ register_kind(DEDUPLICATE, task="references.deduplicate", role=Role.LEAD)
 
 def start_import(project: Project, *, user, upload: str, filename: str, source_name: str,
                  source_kind: str, date_searched, search_strategy: str, file_format: str,
-                 mapping: dict | None = None) -> Job:
+                 mapping: dict | None = None, source_method: str = "",
+                 starts_at_full_text: bool = False) -> Job:
     from .tasks import task_import_references
 
     return start_job(
         project=project, kind=IMPORT, label=f"Import of {filename}", task=task_import_references,
         user=user, params={
             "upload": upload, "filename": filename, "source_name": source_name,
-            "source_kind": source_kind, "search_strategy": search_strategy,
+            "source_kind": source_kind, "source_method": source_method,
+            "starts_at_full_text": starts_at_full_text, "search_strategy": search_strategy,
             "date_searched": date_searched.isoformat() if date_searched else None,
             "format": file_format, "mapping": mapping,
         },
@@ -51,7 +53,9 @@ def run_import(job: Job, progress: Progress) -> dict:
         report = services.import_file(
             project=job.project, data=services.read_upload(params["upload"]),
             filename=params["filename"], source_name=params["source_name"],
-            source_kind=params["source_kind"], search_strategy=params["search_strategy"],
+            source_kind=params["source_kind"], source_method=params.get("source_method", ""),
+            starts_at_full_text=params.get("starts_at_full_text", False),
+            search_strategy=params["search_strategy"],
             date_searched=parse_date(params["date_searched"] or ""),
             file_format=params["format"], mapping=params["mapping"], user=job.started_by,
             progress=progress,

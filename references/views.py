@@ -13,7 +13,7 @@ from projects.models import Role
 from projects.paging import keyset_page
 from projects.queries import audit_events
 
-from . import deduplication, diff, exports, jobs, parsers, queries, services
+from . import deduplication, diff, exports, holds, jobs, parsers, queries, services
 from .forms import ImportForm, LinkStudyForm, MappingForm, RecordFilterForm, SourceForm
 from .models import DuplicateCandidate, Record, Source
 from .parsers.base import TABLE_FORMATS, ImportFileError
@@ -85,6 +85,8 @@ def import_start(request, slug):
             pending = {
                 "upload": services.save_upload(project, upload), "filename": upload.name,
                 "source_name": form.cleaned_data["name"], "source_kind": form.cleaned_data["kind"],
+                "source_method": form.cleaned_data["method"],
+                "starts_at_full_text": form.cleaned_data["starts_at_full_text"],
                 "date_searched": form.cleaned_data["date_searched"],
                 "search_strategy": form.cleaned_data["search_strategy"],
                 "file_format": file_format,
@@ -172,6 +174,8 @@ def record_detail(request, slug, record_id):
         "history": history, "link_form": LinkStudyForm(),
         "can_write": project.membership.has_role(Role.REVIEWER),
         "is_lead": project.membership.has_role(Role.LEAD),
+        "removal_reasons": services.REMOVAL_REASONS,
+        "held": holds.describe(record.hold),
     })
 
 
@@ -187,6 +191,34 @@ def record_unmerge(request, slug, record_id):
     else:
         messages.success(request, f"Record #{record.pk} is no longer a duplicate; it will not "
                                   "be merged with that record again.")
+    return redirect("references:record", slug=slug, record_id=record.pk)
+
+
+@login_required
+@require_POST
+def record_remove(request, slug, record_id):
+    """A lead takes a record out before screening, with PRISMA's reason."""
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    record = get_object_or_404(Record, pk=record_id, project=project)
+    try:
+        services.remove_before_screening(project, [record.pk],
+                                         reason=request.POST.get("reason", ""),
+                                         note=request.POST.get("note", "").strip(),
+                                         user=request.user)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Record #{record.pk} is removed before screening.")
+    return redirect("references:record", slug=slug, record_id=record.pk)
+
+
+@login_required
+@require_POST
+def record_restore(request, slug, record_id):
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    record = get_object_or_404(Record, pk=record_id, project=project)
+    services.restore_to_screening(project, [record.pk], user=request.user)
+    messages.success(request, f"Record #{record.pk} is back in screening.")
     return redirect("references:record", slug=slug, record_id=record.pk)
 
 
@@ -273,6 +305,8 @@ def duplicate_pair(request, slug, pair_id):
         "project": project, "section": "references", "pair": pair,
         "rows": diff.compare(pair.record_a, pair.record_b),
         "remaining": queries.pending_pairs(project).count(),
+        "held": [(r.pk, holds.describe(r.hold)) for r in (pair.record_a, pair.record_b)
+                 if r.hold],
     })
 
 

@@ -37,6 +37,8 @@ ACCESS = {
     "references:source": (Role.VIEWER, Role.REVIEWER),
     "references:record": (Role.VIEWER, None),
     "references:unmerge": (None, Role.LEAD),
+    "references:remove": (None, Role.LEAD),
+    "references:restore": (None, Role.LEAD),
     "references:link_study": (None, Role.REVIEWER),
     "references:unlink_study": (None, Role.REVIEWER),
     "references:duplicates": (Role.LEAD, None),
@@ -57,6 +59,7 @@ ACCESS = {
     "screening:fulltext": (Role.REVIEWER, Role.REVIEWER),
     "screening:fulltext_pdf": (Role.VIEWER, None),
     "screening:settings": (Role.LEAD, Role.LEAD),
+    "screening:reasons": (None, Role.LEAD),
     "screening:agreement_csv": (Role.VIEWER, None),
 }
 

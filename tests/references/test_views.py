@@ -330,3 +330,84 @@ def test_xlsx_upload_is_recognised_and_asks_for_the_columns(cast, client_for, tm
     assert page.context["columns"] == ["Title", "Year"]
     assert page.context["sample"] == [
         [f"Advisory boards in trainee research, number {n}", "2020"] for n in range(5)]
+
+
+def test_a_lead_removes_a_record_before_screening_and_puts_it_back(cast, client_for):
+    record = RecordFactory(project=cast.project, title="Out of scope by the ranking")
+    client = client_for(cast.lead)
+
+    page = client.get(reverse("references:record", args=["ikt", record.pk]))
+    assert "Remove before screening" in page.content.decode()
+    response = client.post(reverse("references:remove", args=["ikt", record.pk]),
+                           {"reason": "automation", "note": "below the stopping point"})
+
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert (record.removed_reason, record.removed_note, record.removed_by) == (
+        "automation", "below the stopping point", cast.lead)
+    page = client.get(reverse("references:record", args=["ikt", record.pk])).content.decode()
+    assert "Removed before screening: marked ineligible by automation tools" in page
+    assert "Put it back into screening" in page
+
+    client.post(reverse("references:restore", args=["ikt", record.pk]))
+
+    record.refresh_from_db()
+    assert record.removed_reason == ""
+
+
+def test_a_reviewer_cannot_remove_records(cast, client_for):
+    record = RecordFactory(project=cast.project)
+
+    response = client_for(cast.ada).post(reverse("references:remove", args=["ikt", record.pk]),
+                                         {"reason": "other"})
+
+    assert response.status_code == 403
+    record.refresh_from_db()
+    assert record.removed_reason == ""
+
+
+def test_a_held_record_offers_no_removal_and_says_why(cast, client_for):
+    from references import holds
+
+    record = RecordFactory(project=cast.project)
+    holds.set_hold([record.pk], holds.Hold.SCREENING)
+
+    page = client_for(cast.lead).get(reverse("references:record", args=["ikt", record.pk]))
+
+    text = page.content.decode()
+    assert "Has screening votes" in text and "Remove before screening" not in text
+
+
+def test_the_pair_page_says_which_record_carries_decisions(cast, client_for):
+    from references import holds
+
+    a, b = RecordFactory(project=cast.project), RecordFactory(project=cast.project)
+    holds.set_hold([b.pk], holds.Hold.SCREENING)
+    pair = DuplicateCandidate.objects.create(project=cast.project, record_a=a, record_b=b)
+
+    page = client_for(cast.lead).get(reverse("references:duplicate", args=["ikt", pair.pk]))
+
+    text = page.content.decode()
+    assert f"Record #{b.pk} has screening votes. If you keep the other record" in text
+    assert f"Record #{a.pk} has" not in text
+
+
+def test_an_upload_from_citation_searching_can_start_at_full_text(cast, client_for):
+    client_for(cast.ada).post(reverse("references:import", args=["ikt"]), upload_form(
+        name="chaining.ris", kind="other", method="citation_searching",
+        starts_at_full_text="on"))
+
+    run_job(Job.objects.get(kind=jobs.IMPORT).pk, jobs.run_import)
+
+    source = Source.objects.get()
+    assert (source.kind, source.method, source.starts_at_full_text) == (
+        "other", "citation_searching", True)
+
+
+def test_an_upload_from_a_database_cannot_start_at_full_text(cast, client_for):
+    response = client_for(cast.ada).post(reverse("references:import", args=["ikt"]),
+                                         upload_form(starts_at_full_text="on"))
+
+    assert response.status_code == 200
+    assert "Only a source of other methods can start at full text" in response.content.decode()
+    assert not Job.objects.exists()
