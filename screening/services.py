@@ -1,16 +1,20 @@
-"""Votes and the rules that settle a record. Every function takes the Screening row FOR
-UPDATE first, so concurrent reviewers are serialised per record: a record never gets more
-votes than needed, nobody votes twice, and settling happens exactly once."""
+"""Votes and the rules that settle a record. Every write locks the record row first
+(`references.holds.lock_record`, as merges do), then its Screening rows FOR UPDATE, title and
+abstract before full text: concurrent reviewers are serialised per record, a record never gets
+more votes than needed, nobody votes twice, settling happens exactly once, and a merge that
+committed a moment before is seen (a duplicate is not screened)."""
 
 import re
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from projects import audit
 from projects.models import Project, Role
+from references import holds
+from references.holds import Hold
 from references.models import Record
 
 from .models import (
@@ -18,6 +22,7 @@ from .models import (
     Assignment,
     Claim,
     Decision,
+    ExclusionReason,
     FullText,
     QueuePosition,
     Screening,
@@ -34,15 +39,59 @@ class ScreeningError(Exception):
 
 
 def settings_for(project: Project, stage: str) -> StageSettings:
-    """The stage's settings, created with the defaults the first time they are needed."""
-    defaults = {"exclusion_reasons": DEFAULT_EXCLUSION_REASONS if stage == Stage.FULL_TEXT
-                else []}
+    """The stage's settings, created with the defaults the first time they are needed: at
+    full text, with the default exclusion reasons as rows, in the same transaction."""
+    obj = StageSettings.objects.filter(project=project, stage=stage).first()
+    if obj is not None:
+        return obj
     try:
-        obj, _ = StageSettings.objects.get_or_create(project=project, stage=stage,
-                                                     defaults=defaults)
+        with transaction.atomic():
+            obj = StageSettings.objects.create(project=project, stage=stage)
+            if stage == Stage.FULL_TEXT:
+                ExclusionReason.objects.bulk_create(
+                    [ExclusionReason(project=project, stage=stage, label=label, position=i)
+                     for i, label in enumerate(DEFAULT_EXCLUSION_REASONS)],
+                    ignore_conflicts=True)
     except IntegrityError:  # created by a concurrent request in between
         obj = StageSettings.objects.get(project=project, stage=stage)
     return obj
+
+
+def reason_label(reason: ExclusionReason | None) -> str:
+    """A reason as the audit log and messages write it ("" for none)."""
+    return reason.label if reason is not None else ""
+
+
+def find_reason(project_id: int, stage: str,
+                reason: "ExclusionReason | int | str | None") -> ExclusionReason | None:
+    """The exclusion reason given as a row, its id (views post it) or its label (commands,
+    the demo, tests); None when none is given. Refuses one of another project or stage, and
+    a retired one: it is still counted, but no longer chosen."""
+    if reason is None or reason == "":
+        return None
+    ours = ExclusionReason.objects.filter(project_id=project_id, stage=stage)
+    if isinstance(reason, ExclusionReason):
+        row = reason if (reason.project_id, reason.stage) == (project_id, stage) else None
+    elif isinstance(reason, int) or str(reason).strip().isdigit():
+        row = ours.filter(pk=int(reason)).first() or ours.filter(label=str(reason)).first()
+    else:
+        row = ours.filter(label=reason).first()
+    if row is None:
+        raise ScreeningError(f"“{reason}” is not one of this project's exclusion reasons.")
+    if not row.active:
+        raise ScreeningError(f"“{row.label}” is a retired exclusion reason: choose another.")
+    return row
+
+
+def _lock_record(record_id: int) -> Record:
+    """The record row, locked as merges lock it; a duplicate (merged, perhaps a moment ago,
+    after the caller loaded its copy) is refused from this fresh row."""
+    locked = holds.lock_record(record_id)
+    if locked.duplicate_of_id is not None:
+        raise ScreeningError("This record is a duplicate: it is not screened.")
+    if locked.removed_reason:
+        raise ScreeningError("This record was removed before screening: it is not screened.")
+    return locked
 
 
 def _locked_screening(record: Record, stage: str) -> Screening:
@@ -58,33 +107,36 @@ def _locked_screening(record: Record, stage: str) -> Screening:
     return Screening.objects.select_for_update().get(record=record, stage=stage)
 
 
-def _outcome(stage: str, votes: list[Vote]) -> tuple[str, str]:
+def _outcome(stage: str, votes: list[Vote]) -> tuple[str, ExclusionReason | None]:
     """The state the votes settle a record in, and the exclusion reason where there is one."""
     decisions = {v.decision for v in votes}
     if stage == Stage.TITLE_ABSTRACT:
         if decisions <= {Decision.INCLUDE, Decision.MAYBE}:  # maybe counts as include
-            return State.INCLUDED, ""
+            return State.INCLUDED, None
         if decisions == {Decision.EXCLUDE}:
-            return State.EXCLUDED, ""
-        return State.CONFLICT, ""
+            return State.EXCLUDED, None
+        return State.CONFLICT, None
     if decisions == {Decision.INCLUDE}:
-        return State.INCLUDED, ""
-    reasons = {v.reason for v in votes}
-    if decisions == {Decision.EXCLUDE} and len(reasons) == 1:
-        return State.EXCLUDED, reasons.pop()
-    return State.CONFLICT, ""
+        return State.INCLUDED, None
+    if decisions == {Decision.EXCLUDE} and len({v.reason_id for v in votes}) == 1:
+        return State.EXCLUDED, votes[0].reason
+    return State.CONFLICT, None
 
 
-def _check_vote(stage: str, settings: StageSettings, decision: str, reason: str) -> None:
+def _check_vote(stage: str, settings: StageSettings, decision: str,
+                reason: "ExclusionReason | int | str | None") -> ExclusionReason | None:
+    """Refuse a vote the stage does not allow; the reason row of an exclusion (at full text
+    one is needed), None for other decisions."""
     if decision not in Decision.values:
         raise ScreeningError(f"Unknown decision: {decision}")
     if decision == Decision.MAYBE and not settings.allow_maybe:
         raise ScreeningError("Maybe is not offered at this stage.")
-    if stage == Stage.FULL_TEXT and decision == Decision.EXCLUDE:
-        if not reason:
-            raise ScreeningError("An exclusion at full text needs a reason.")
-        if reason not in settings.exclusion_reasons:
-            raise ScreeningError(f"“{reason}” is not one of this project's exclusion reasons.")
+    if decision != Decision.EXCLUDE:
+        return None
+    row = find_reason(settings.project_id, stage, reason)
+    if stage == Stage.FULL_TEXT and row is None:
+        raise ScreeningError("An exclusion at full text needs a reason.")
+    return row
 
 
 @transaction.atomic
@@ -94,19 +146,26 @@ def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: 
     needed number of votes are in and agree. `settings`: the stage's, when the caller has
     them already."""
     project = record.project
-    if record.duplicate_of_id is not None:
-        raise ScreeningError("This record is a duplicate: it is not screened.")
     if settings is None:
         settings = settings_for(project, stage)
-    reason = reason if decision == Decision.EXCLUDE else ""
-    _check_vote(stage, settings, decision, reason)
+    reason = _check_vote(stage, settings, decision, reason)  # the row; None unless excluding
+    locked = _lock_record(record.pk)
+    if stage == Stage.FULL_TEXT:
+        # Title and abstract locked before full text, as `reopen` takes them: a reopening
+        # and a first full-text vote never both succeed.
+        passed = Screening.objects.select_for_update().filter(
+            record_id=record.pk, stage=Stage.TITLE_ABSTRACT).values_list("state", flat=True)
+        if list(passed) != [State.INCLUDED] and not locked.source.starts_at_full_text:
+            raise ScreeningError("This record has not passed title and abstract screening.")
+    elif locked.source.starts_at_full_text:
+        raise ScreeningError("This record's source starts at full text: it is not screened "
+                             "on title and abstract.")
     screening = _locked_screening(record, stage)
     screening.project = project  # the same row: the audit events need not load it again
-    if stage == Stage.FULL_TEXT and not Screening.objects.filter(
-            record=record, stage=Stage.TITLE_ABSTRACT, state=State.INCLUDED).exists():
-        raise ScreeningError("This record has not passed title and abstract screening.")
     if screening.is_settled:
         raise ScreeningError("This record is settled already.")
+    if screening.state == State.NOT_RETRIEVED:
+        raise ScreeningError("This record's full text was not retrieved: it is not assessed.")
     assigned = set(Assignment.objects.filter(record=record, stage=stage).values_list(
         "reviewer_id", flat=True))
     if assigned and reviewer.pk not in assigned:
@@ -119,27 +178,33 @@ def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: 
         vote = Vote.objects.create(screening=screening, reviewer=reviewer, decision=decision,
                                    reason=reason, note=note, created_at=now, updated_at=now)
         screening.votes_in += 1
+        if not locked.hold & Hold.SCREENING:  # the record's first vote, at any stage
+            holds.set_hold([record.pk], Hold.SCREENING)
         # The claim has served (and this reviewer's expired ones, left by a closed screen).
         Claim.objects.filter(Q(screening=screening) | Q(expires_at__lte=now),
                              reviewer=reviewer).delete()
         audit.record(project=project, actor=reviewer, action="vote.cast", target=screening,
-                     after={"stage": stage, "decision": decision, "reason": reason,
-                            "note": note})
+                     after={"stage": stage, "decision": decision,
+                            "reason": reason_label(reason), "note": note}, sealed=True)
     else:
-        before = {"decision": vote.decision, "reason": vote.reason, "note": vote.note}
+        before = {"decision": vote.decision, "reason": reason_label(vote.reason),
+                  "note": vote.note}
         vote.decision, vote.reason, vote.note, vote.updated_at = decision, reason, note, now
         vote.save(update_fields=["decision", "reason", "note", "updated_at"])
         audit.record(project=project, actor=reviewer, action="vote.change", target=screening,
-                     before=before, after={"decision": decision, "reason": reason,
-                                           "note": note})
+                     before=before, after={"decision": decision,
+                                           "reason": reason_label(reason), "note": note},
+                     sealed=True)
     _evaluate(screening, settings)
     return screening
 
 
 def _evaluate(screening: Screening, settings: StageSettings) -> None:
-    """Settle, mark a conflict, or leave pending, from the votes in."""
+    """Settle, mark a conflict, or leave pending, from the votes in. Votes are sealed in the
+    log while their record is pending (nobody who could still vote on it reads them); once
+    all are in (settled or conflict, when resolvers see them anyway) they are unsealed."""
     if screening.votes_in < settings.reviewers_needed:  # kept exact under the row lock
-        state, reason = State.PENDING, ""
+        state, reason = State.PENDING, None
     else:
         state, reason = _outcome(screening.stage, list(screening.votes.all()))
     was = screening.state
@@ -151,14 +216,19 @@ def _evaluate(screening: Screening, settings: StageSettings) -> None:
         audit.record(project=screening.project, actor=None,
                      action="screening.conflict" if state == State.CONFLICT
                      else "screening.settle", target=screening,
-                     before={"state": was}, after={"state": state, "reason": reason,
+                     before={"state": was}, after={"state": state,
+                                                   "reason": reason_label(reason),
                                                    "by": "agreement"})
+    if state != State.PENDING:
+        audit.unseal(target=screening)
 
 
 @transaction.atomic
 def undo_vote(record: Record, *, stage: str, reviewer,
               settings: StageSettings | None = None) -> Screening:
-    """Take back `reviewer`'s vote while the record is not settled."""
+    """Take back `reviewer`'s vote while the record is not settled. The last vote on the
+    record, at any stage, releases its screening hold."""
+    locked = _lock_record(record.pk)
     screening = _locked_screening(record, stage)
     screening.project = record.project
     if screening.is_settled:
@@ -167,11 +237,15 @@ def undo_vote(record: Record, *, stage: str, reviewer,
     if vote is None:
         raise ScreeningError("You have not voted on this record.")
     audit.record(project=screening.project, actor=reviewer, action="vote.undo",
-                 target=screening, before={"decision": vote.decision, "reason": vote.reason,
-                                           "note": vote.note})
+                 target=screening, before={"decision": vote.decision,
+                                           "reason": reason_label(vote.reason),
+                                           "note": vote.note}, sealed=True)
     vote.delete()
     screening.votes_in -= 1
     _evaluate(screening, settings or settings_for(screening.project, stage))
+    if (locked.hold & Hold.SCREENING and screening.votes_in == 0
+            and not Screening.objects.filter(record_id=record.pk, votes_in__gt=0).exists()):
+        holds.release_hold([record.pk], Hold.SCREENING)
     return screening
 
 
@@ -267,6 +341,7 @@ def can_resolve(screening: Screening, membership,
 def resolve(screening: Screening, *, membership, decision: str, reason: str = "",
             note: str = "") -> Screening:
     """Settle a conflict: the resolver decides (with a reason when excluding at full text)."""
+    _lock_record(screening.record_id)
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     if screening.state != State.CONFLICT:
         raise ScreeningError("Only a record in conflict can be resolved.")
@@ -275,15 +350,16 @@ def resolve(screening: Screening, *, membership, decision: str, reason: str = ""
         raise ScreeningError("You may not resolve this conflict.")
     if decision not in (Decision.INCLUDE, Decision.EXCLUDE):
         raise ScreeningError("A resolution includes or excludes.")
-    reason = reason if decision == Decision.EXCLUDE else ""
-    _check_vote(screening.stage, settings, decision, reason)
+    reason = _check_vote(screening.stage, settings, decision, reason)
     screening.state = State.INCLUDED if decision == Decision.INCLUDE else State.EXCLUDED
     screening.reason, screening.note = reason, note
     screening.settled_at, screening.settled_by = timezone.now(), membership.user
     screening.save(update_fields=["state", "reason", "note", "settled_at", "settled_by"])
     audit.record(project=screening.project, actor=membership.user, action="screening.resolve",
                  target=screening, before={"state": State.CONFLICT},
-                 after={"state": screening.state, "reason": reason, "note": note})
+                 after={"state": screening.state, "reason": reason_label(reason),
+                        "note": note})
+    audit.unseal(target=screening)
     return screening
 
 
@@ -295,17 +371,21 @@ def reopen(screening: Screening, *, membership) -> Screening:
     if not membership.has_role(Role.LEAD):
         raise ScreeningError("Only a lead can reopen a record.")
     user = membership.user
+    _lock_record(screening.record_id)
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     if not screening.is_settled:
         raise ScreeningError("Only a settled record can be reopened.")
-    if screening.stage == Stage.TITLE_ABSTRACT and Vote.objects.filter(
-            screening__record_id=screening.record_id,
-            screening__stage=Stage.FULL_TEXT).exists():
+    # The full-text row after the title/abstract one, the order a full-text vote takes them.
+    if screening.stage == Stage.TITLE_ABSTRACT and any(
+            Screening.objects.select_for_update().filter(
+                record_id=screening.record_id, stage=Stage.FULL_TEXT,
+            ).values_list("votes_in", flat=True)):
         raise ScreeningError("This record has full-text votes: reopen it at full text first.")
-    before = {"state": screening.state, "reason": screening.reason, "note": screening.note}
+    before = {"state": screening.state, "reason": reason_label(screening.reason),
+              "note": screening.note}
     needed = settings_for(screening.project, screening.stage).reviewers_needed
     screening.state = State.CONFLICT if screening.votes_in >= needed else State.PENDING
-    screening.reason = screening.note = ""
+    screening.reason, screening.note = None, ""
     screening.settled_at = screening.settled_by = None
     screening.save(update_fields=["state", "reason", "note", "settled_at", "settled_by"])
     audit.record(project=screening.project, actor=user, action="screening.reopen",
@@ -314,11 +394,15 @@ def reopen(screening: Screening, *, membership) -> Screening:
 
 
 SETTINGS_FIELDS = ("reviewers_needed", "allow_maybe", "resolver", "include_terms",
-                   "exclude_terms", "exclusion_reasons")
+                   "exclude_terms")
 
 
 @transaction.atomic
-def update_settings(settings: StageSettings, *, user, **changes) -> StageSettings:
+def update_settings(settings: StageSettings, *, user, **changes) -> dict[str, int]:
+    """Change a stage's settings. Fewer reviewers needed: the pending records that already
+    have that many votes are settled (or put in conflict) now, in the same transaction, as
+    their last vote would have; more needed leaves settled records as they are. Returns
+    how many records that re-evaluation left in each state."""
     settings = StageSettings.objects.select_for_update().get(pk=settings.pk)
     before = {f: getattr(settings, f) for f in SETTINGS_FIELDS}
     for name, value in changes.items():
@@ -331,7 +415,105 @@ def update_settings(settings: StageSettings, *, user, **changes) -> StageSetting
         audit.record(project=settings.project, actor=user, action="stage.settings",
                      target=settings, before={f: before[f] for f in changed},
                      after={f: getattr(settings, f) for f in changed})
-    return settings
+    if settings.reviewers_needed < before["reviewers_needed"]:
+        return _evaluate_full(settings)
+    return {}
+
+
+def _evaluate_full(settings: StageSettings) -> dict[str, int]:
+    """Evaluate the stage's pending records that have all the votes `settings` needs (left
+    stranded by a lower number), under their record locks, taken in record order as
+    merges take them."""
+    full = Screening.objects.filter(project_id=settings.project_id, stage=settings.stage,
+                                    state=State.PENDING,
+                                    votes_in__gte=settings.reviewers_needed)
+    record_ids = list(Record.objects.select_for_update(no_key=True).filter(
+        pk__in=full.values("record_id"), duplicate_of__isnull=True,
+    ).order_by("id").values_list("id", flat=True))
+    outcome: dict[str, int] = {}
+    for screening in (full.filter(record_id__in=record_ids).select_for_update()
+                      .prefetch_related("votes").order_by("record_id")):
+        screening.project = settings.project
+        _evaluate(screening, settings)
+        outcome[screening.state] = outcome.get(screening.state, 0) + 1
+    return outcome
+
+
+def _reason_label_of(label: str) -> str:
+    label = " ".join(label.split())
+    if not label:
+        raise ScreeningError("A reason needs a few words.")
+    if len(label) > 200:
+        raise ScreeningError("A reason has at most 200 characters.")
+    return label
+
+
+def _lock_reasons(project_id: int, stage: str) -> None:
+    """Serialise the edits of a stage's reasons on its settings row (positions, names)."""
+    StageSettings.objects.select_for_update().filter(project_id=project_id, stage=stage).first()
+
+
+def _refuse_taken_label(reason_or_none, project_id: int, stage: str, label: str) -> None:
+    taken = ExclusionReason.objects.filter(project_id=project_id, stage=stage, label=label)
+    if reason_or_none is not None:
+        taken = taken.exclude(pk=reason_or_none.pk)
+    if taken.exists():
+        raise ScreeningError(f"“{label}” is already a reason at this stage.")
+
+
+@transaction.atomic
+def add_reason(project: Project, stage: str, *, label: str, user) -> ExclusionReason:
+    """Offer a new exclusion reason at `stage`, after the others."""
+    settings_for(project, stage)
+    _lock_reasons(project.pk, stage)
+    label = _reason_label_of(label)
+    _refuse_taken_label(None, project.pk, stage, label)
+    last = (ExclusionReason.objects.filter(project=project, stage=stage)
+            .order_by("-position").values_list("position", flat=True).first())
+    reason = ExclusionReason.objects.create(project=project, stage=stage, label=label,
+                                            position=0 if last is None else last + 1)
+    audit.record(project=project, actor=user, action="stage.reason.add", target=reason,
+                 after={"stage": stage, "label": label, "position": reason.position})
+    return reason
+
+
+@transaction.atomic
+def rename_reason(reason: ExclusionReason, *, label: str, user) -> ExclusionReason:
+    """Rename a reason. Votes and outcomes point at the row: they keep it, and its counts
+    carry over to the new name."""
+    _lock_reasons(reason.project_id, reason.stage)
+    reason = ExclusionReason.objects.select_for_update().get(pk=reason.pk)
+    label = _reason_label_of(label)
+    if label == reason.label:
+        return reason
+    _refuse_taken_label(reason, reason.project_id, reason.stage, label)
+    before = reason.label
+    reason.label = label
+    reason.save(update_fields=["label"])
+    audit.record(project=reason.project, actor=user, action="stage.reason.rename",
+                 target=reason, before={"label": before}, after={"label": label})
+    return reason
+
+
+@transaction.atomic
+def set_reason_active(reason: ExclusionReason, *, active: bool, user) -> ExclusionReason:
+    """Retire a reason (no longer offered for new votes; the votes and outcomes that have it
+    keep it and are still counted) or offer it again."""
+    _lock_reasons(reason.project_id, reason.stage)
+    reason = ExclusionReason.objects.select_for_update().get(pk=reason.pk)
+    if reason.active == active:
+        return reason
+    if not active and reason.stage == Stage.FULL_TEXT and not ExclusionReason.objects.filter(
+            project_id=reason.project_id, stage=reason.stage, active=True,
+    ).exclude(pk=reason.pk).exists():
+        raise ScreeningError("Full-text exclusions need at least one reason: add another "
+                             "before retiring this one.")
+    reason.active = active
+    reason.save(update_fields=["active"])
+    audit.record(project=reason.project, actor=user,
+                 action="stage.reason.restore" if active else "stage.reason.retire",
+                 target=reason, before={"active": not active}, after={"active": active})
+    return reason
 
 
 MAX_PDF_MB = 50
@@ -340,7 +522,12 @@ MAX_PDF_MB = 50
 @transaction.atomic
 def set_full_text(record: Record, *, user, pdf=None, url: str = "", not_retrieved: bool = False,
                   note: str = "") -> FullText:
-    """Attach a PDF and/or a link to a record, or mark its full text as not retrieved."""
+    """Attach a PDF and/or a link to a record, or mark its full text as not retrieved: its
+    full-text state becomes NOT_RETRIEVED (not assessed; PRISMA's "reports not retrieved"),
+    refused once reviewers have voted on the full text. Unmarking it, or attaching a full
+    text, makes it PENDING again. The record row is locked first, then its Screening rows in
+    the order votes take them, so a vote either comes first (and marking is refused) or
+    sees the mark (and is refused)."""
     if pdf is not None:
         head = pdf.read(5)
         pdf.seek(0)
@@ -350,17 +537,44 @@ def set_full_text(record: Record, *, user, pdf=None, url: str = "", not_retrieve
             raise ScreeningError(f"{pdf.name} is larger than {MAX_PDF_MB} MB.")
     if not_retrieved and (pdf is not None or url):
         raise ScreeningError("A full text that was not retrieved has no PDF and no link.")
+    locked = holds.lock_record(record.pk)
+    if not_retrieved:
+        passed = list(Screening.objects.select_for_update().filter(
+            record_id=record.pk, stage=Stage.TITLE_ABSTRACT).values_list("state", flat=True))
+        screening = _locked_screening(record, Stage.FULL_TEXT)
+    else:
+        screening = Screening.objects.select_for_update().filter(
+            record_id=record.pk, stage=Stage.FULL_TEXT).first()
+    was_not_retrieved = screening is not None and screening.state == State.NOT_RETRIEVED
+    if not_retrieved and not was_not_retrieved:
+        if locked.duplicate_of_id is not None:
+            raise ScreeningError("This record is a duplicate: it is not screened.")
+        if locked.removed_reason:
+            raise ScreeningError("This record was removed before screening: it is not "
+                                 "screened.")
+        if passed != [State.INCLUDED] and not locked.source.starts_at_full_text:
+            raise ScreeningError("This record has not passed title and abstract screening.")
+        if screening.is_settled:
+            raise ScreeningError("This record is settled at full text: reopen it and undo "
+                                 "its votes first.")
+        if screening.votes_in or screening.state != State.PENDING:
+            raise ScreeningError("This record has full-text votes: undo them first.")
+        screening.state = State.NOT_RETRIEVED
+        screening.save(update_fields=["state"])
+    elif was_not_retrieved and not not_retrieved:
+        screening.state = State.PENDING
+        screening.save(update_fields=["state"])
     full_text, _ = FullText.objects.select_for_update().get_or_create(
         record=record, defaults={"project_id": record.project_id})
     before = {"pdf": full_text.pdf.name, "url": full_text.url,
-              "not_retrieved": full_text.not_retrieved, "note": full_text.note}
+              "not_retrieved": was_not_retrieved, "note": full_text.note}
     if pdf is not None:
         full_text.pdf.save(pdf.name, pdf, save=False)
     if not_retrieved:
         full_text.pdf, full_text.url = "", ""
     elif url:
         full_text.url = url
-    full_text.not_retrieved, full_text.note = not_retrieved, note
+    full_text.note = note
     full_text.updated_by, full_text.updated_at = user, timezone.now()
     full_text.save()
     audit.record(project=record.project, actor=user, action="fulltext.update", target=record,
@@ -382,9 +596,12 @@ def assign_batch(project: Project, *, stage: str, reviewers: list, count: int, u
         raise ScreeningError(f"Each record needs {needed} reviewers: choose at least {needed}.")
     # Lock the stage's settings row: two leads assigning at once take turns.
     StageSettings.objects.select_for_update().get(project=project, stage=stage)
-    records = list(eligible(project, stage).exclude(assignments__stage=stage).exclude(
-        screenings__stage=stage, screenings__votes_in__gt=0).order_by("id")
-        .values_list("id", flat=True)[:count])
+    # An explicit subquery: `.exclude(screenings__stage=..., screenings__votes_in__gt=0)`
+    # spans a multi-valued relation and would leave out every record with a vote at any
+    # stage (at full text: all of them, through their title/abstract votes).
+    voted = Screening.objects.filter(record=OuterRef("pk"), stage=stage, votes_in__gt=0)
+    records = list(eligible(project, stage).exclude(assignments__stage=stage)
+                   .exclude(Exists(voted)).order_by("id").values_list("id", flat=True)[:count])
     Assignment.objects.bulk_create([
         Assignment(project=project, stage=stage, record_id=rid, reviewer=reviewer,
                    assigned_by=user)

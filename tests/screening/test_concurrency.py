@@ -2,9 +2,10 @@
 connections: row locks keep every rule."""
 
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from projects.models import AuditEvent
 from screening import services
@@ -111,3 +112,92 @@ def test_eight_reviewers_asking_at_once_are_spread_over_records_in_pairs(transac
     assert set(given) <= {r.pk for r in records}
     for pk in set(given):
         assert Claim.objects.filter(screening__record_id=pk).count() == given.count(pk)
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        # Activity is read once per transaction unless the snapshot is dropped.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0
+
+
+def first_then_second(first, second):
+    """Interleave two services: `first` runs inside a transaction that stays open until
+    `second` has finished or waits for a lock held by it; then `first` commits. Returns
+    what each returned or raised."""
+    first_done, second_done = threading.Event(), threading.Event()
+    results = [None, None]
+
+    def run_first():
+        try:
+            with transaction.atomic():
+                try:
+                    results[0] = first()
+                finally:
+                    first_done.set()
+                deadline = time.monotonic() + 10
+                while not second_done.is_set() and time.monotonic() < deadline:
+                    if _someone_waits_for_a_lock():
+                        break
+                    time.sleep(0.02)
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[0] = exc
+        finally:
+            connection.close()
+
+    def run_second():
+        try:
+            first_done.wait(10)
+            results[1] = second()
+        except Exception as exc:  # noqa: BLE001
+            results[1] = exc
+        finally:
+            second_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads), "a thread hung (a lock never released?)"
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("reopen_first", [False, True])
+def test_reopen_and_a_first_full_text_vote_do_not_both_succeed(transactional_db, cast,
+                                                               reopen_first):
+    record = RecordFactory(project=cast.project)
+    for who in (cast.ada, cast.ben):
+        services.record_vote(record, stage=Stage.TITLE_ABSTRACT, reviewer=who,
+                             decision="include")
+    title_abstract = Screening.objects.get(record=record, stage=Stage.TITLE_ABSTRACT)
+    lead = cast.lead.memberships.get()
+
+    def reopen():
+        return services.reopen(title_abstract, membership=lead)
+
+    def full_text_vote():
+        return services.record_vote(record, stage=Stage.FULL_TEXT, reviewer=cast.cy,
+                                    decision="include")
+
+    if reopen_first:
+        reopened, voted = first_then_second(reopen, full_text_vote)
+    else:
+        voted, reopened = first_then_second(full_text_vote, reopen)
+
+    assert isinstance(reopened, Screening) != isinstance(voted, Screening), (reopened, voted)
+    if reopen_first:
+        assert isinstance(voted, services.ScreeningError), voted
+        assert "not passed title and abstract" in str(voted)
+        assert (Screening.objects.get(pk=title_abstract.pk).state,
+                Vote.objects.filter(screening__stage=Stage.FULL_TEXT).count()) == ("conflict", 0)
+    else:
+        assert isinstance(reopened, services.ScreeningError), reopened
+        assert "full-text votes" in str(reopened)
+        assert (Screening.objects.get(pk=title_abstract.pk).state,
+                Vote.objects.filter(screening__stage=Stage.FULL_TEXT).count()) == ("included", 1)
+    assert AuditEvent.objects.filter(action="screening.reopen").count() == int(reopen_first)

@@ -3,6 +3,8 @@
 import pytest
 
 from projects.models import AuditEvent
+from references.holds import Hold
+from references.models import Record
 from screening import services
 from screening.models import Screening, Stage, Vote
 from tests.factories import RecordFactory
@@ -58,7 +60,7 @@ def test_full_text_rules(cast, record, votes, state, reason):
 
     screening = vote(record, cast.ben, d2, FT, r2)
 
-    assert (screening.state, screening.reason) == (state, reason)
+    assert (screening.state, services.reason_label(screening.reason)) == (state, reason)
 
 
 def test_full_text_needs_title_abstract_inclusion(cast, record):
@@ -144,7 +146,7 @@ def test_lead_resolves_a_conflict_with_a_reason(cast, record):
                                 decision="exclude", reason="Author not a trainee",
                                 note="the first author is faculty")
 
-    assert (resolved.state, resolved.reason, resolved.note, resolved.settled_by) == (
+    assert (resolved.state, resolved.reason.label, resolved.note, resolved.settled_by) == (
         State.EXCLUDED, "Author not a trainee", "the first author is faculty", cast.lead)
     event = AuditEvent.objects.get(action="screening.resolve")
     assert event.after == {"state": "excluded", "reason": "Author not a trainee",
@@ -202,10 +204,15 @@ def test_title_abstract_cannot_be_reopened_under_full_text_votes(cast, record):
 
 
 def test_default_full_text_reasons(cast):
-    assert services.settings_for(cast.project, FT).exclusion_reasons == [
+    from screening import queries
+
+    services.settings_for(cast.project, FT)
+    services.settings_for(cast.project, TA)
+
+    assert [r.label for r in queries.exclusion_reasons(cast.project, FT)] == [
         "Wrong design", "Author not a trainee", "Partnership approach not described",
         "Not health research", "Wrong publication type", "Duplicate report"]
-    assert services.settings_for(cast.project, TA).exclusion_reasons == []
+    assert list(queries.exclusion_reasons(cast.project, TA)) == []
 
 
 def test_assigned_records_go_to_their_reviewers_only(cast):
@@ -237,3 +244,135 @@ def test_assignment_needs_enough_reviewers(cast):
     with pytest.raises(services.ScreeningError, match="needs 2 reviewers"):
         services.assign_batch(cast.project, stage=TA, reviewers=[cast.ada], count=1,
                               user=cast.lead)
+
+
+def test_a_vote_on_a_record_merged_since_it_was_loaded_is_refused(cast, record):
+    primary = RecordFactory(project=cast.project)
+    stale = Record.objects.get(pk=record.pk)  # the copy a view loaded a moment earlier
+    Record.objects.filter(pk=record.pk).update(duplicate_of=primary)  # a lead merges it
+
+    with pytest.raises(services.ScreeningError,
+                       match="This record is a duplicate: it is not screened"):
+        vote(stale, cast.ada, "include")
+    assert Vote.objects.count() == 0
+    assert not Screening.objects.filter(record=record).exists()
+
+
+def test_undo_resolve_and_reopen_refuse_a_record_merged_since(cast, record):
+    primary = RecordFactory(project=cast.project)
+    lead = cast.lead.memberships.get()
+    vote(record, cast.ada, "include")
+    conflict = RecordFactory(project=cast.project)
+    vote(conflict, cast.ada, "include")
+    in_conflict = vote(conflict, cast.ben, "exclude")
+    settled = RecordFactory(project=cast.project)
+    vote(settled, cast.ada, "include")
+    done = vote(settled, cast.ben, "include")
+    Record.objects.filter(pk__in=[record.pk, conflict.pk, settled.pk]).update(
+        duplicate_of=primary)
+
+    with pytest.raises(services.ScreeningError, match="is a duplicate"):
+        services.undo_vote(record, stage=TA, reviewer=cast.ada)
+    with pytest.raises(services.ScreeningError, match="is a duplicate"):
+        services.resolve(in_conflict, membership=lead, decision="include")
+    with pytest.raises(services.ScreeningError, match="is a duplicate"):
+        services.reopen(done, membership=lead)
+    assert Vote.objects.filter(screening__record=record).count() == 1
+    assert list(Screening.objects.order_by("record_id").values_list("state", flat=True)) == [
+        State.PENDING, State.CONFLICT, State.INCLUDED]
+
+
+def held(record):
+    return Record.objects.get(pk=record.pk).hold
+
+
+def test_the_first_vote_holds_the_record_and_the_last_undo_releases_it(cast, record):
+    other = RecordFactory(project=cast.project)
+    assert held(record) == 0
+
+    vote(record, cast.ada, "include")
+    assert held(record) == Hold.SCREENING
+    vote(record, cast.ben, "exclude")  # a conflict: not settled, votes can be undone
+    services.undo_vote(record, stage=TA, reviewer=cast.ada)
+    assert held(record) == Hold.SCREENING  # ben's vote is still in
+
+    services.undo_vote(record, stage=TA, reviewer=cast.ben)
+
+    assert (held(record), held(other)) == (0, 0)
+
+
+def test_a_hold_stays_while_any_stage_has_a_vote_and_keeps_other_bits(cast, record):
+    Record.objects.filter(pk=record.pk).update(hold=Hold.EXTRACTION)
+    to_full_text(record, cast)
+    assert held(record) == Hold.SCREENING | Hold.EXTRACTION
+    vote(record, cast.ada, "include", FT)
+
+    services.undo_vote(record, stage=FT, reviewer=cast.ada)
+
+    assert held(record) == Hold.SCREENING | Hold.EXTRACTION  # the title/abstract votes stay
+    pending = RecordFactory(project=cast.project, hold=Hold.CODING)
+    vote(pending, cast.ada, "include")
+    assert held(pending) == Hold.SCREENING | Hold.CODING
+    services.undo_vote(pending, stage=TA, reviewer=cast.ada)
+    assert held(pending) == Hold.CODING
+
+
+def test_lowering_reviewers_needed_settles_records_that_have_enough_votes(cast):
+    agreed, disagreed, short = RecordFactory.create_batch(3, project=cast.project)
+    settings = services.settings_for(cast.project, TA)
+    services.update_settings(settings, user=cast.lead, reviewers_needed=3)
+    for record, decisions in ((agreed, ("exclude", "exclude")),
+                              (disagreed, ("include", "exclude")), (short, ("include",))):
+        for who, decision in zip((cast.ada, cast.ben), decisions, strict=False):
+            vote(record, who, decision)
+
+    outcome = services.update_settings(settings, user=cast.lead, reviewers_needed=2)
+
+    assert outcome == {State.EXCLUDED: 1, State.CONFLICT: 1}
+    states = dict(Screening.objects.values_list("record_id", "state"))
+    assert states == {agreed.pk: State.EXCLUDED, disagreed.pk: State.CONFLICT,
+                      short.pk: State.PENDING}
+    assert Screening.objects.get(record=agreed).settled_at is not None
+    settle = AuditEvent.objects.get(action="screening.settle")
+    assert (settle.target_id, settle.actor, settle.before, settle.after) == (
+        str(Screening.objects.get(record=agreed).pk), None, {"state": "pending"},
+        {"state": "excluded", "reason": "", "by": "agreement"})
+    assert AuditEvent.objects.get(action="screening.conflict").target_id == str(
+        Screening.objects.get(record=disagreed).pk)
+    # the one with a single vote takes a second vote and settles on it
+    assert vote(short, cast.cy, "include").state == State.INCLUDED
+
+
+def test_raising_reviewers_needed_leaves_settled_records_as_they_are(cast, record):
+    settings = services.settings_for(cast.project, TA)
+    vote(record, cast.ada, "include")
+    vote(record, cast.ben, "include")
+    waiting = RecordFactory(project=cast.project)
+    vote(waiting, cast.ada, "include")
+
+    outcome = services.update_settings(settings, user=cast.lead, reviewers_needed=3)
+
+    assert outcome == {}
+    assert dict(Screening.objects.values_list("record_id", "state")) == {
+        record.pk: State.INCLUDED, waiting.pk: State.PENDING}
+    assert AuditEvent.objects.filter(action="screening.settle").count() == 1
+
+
+def test_assign_batch_at_full_text_assigns_records_that_were_only_opened(cast):
+    from screening.models import Assignment
+
+    opened, voted, fresh, failed = RecordFactory.create_batch(4, project=cast.project)
+    for record in (opened, voted, fresh):
+        to_full_text(record, cast)
+    vote(failed, cast.ada, "exclude")
+    vote(failed, cast.ben, "exclude")
+    assert services.claim_next(cast.project, FT, cast.cy) == opened  # a Screening, no votes
+    vote(voted, cast.cy, "include", FT)
+
+    done = services.assign_batch(cast.project, stage=FT, reviewers=[cast.ada, cast.ben],
+                                 count=10, user=cast.lead)
+
+    assert done == 2
+    assert sorted(Assignment.objects.filter(stage=FT).values_list("record_id", "reviewer_id")) \
+        == [(opened.pk, cast.ada.pk), (opened.pk, cast.ben.pk),
+            (fresh.pk, cast.ada.pk), (fresh.pk, cast.ben.pk)]
