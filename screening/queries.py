@@ -1,16 +1,20 @@
-"""Reads of the screening app: which record a reviewer screens next."""
+"""Reads of the screening app: which record a reviewer screens next, a stage's counts and
+its agreement tables."""
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from projects.models import Project
-from references.models import Record
+from references.models import Record, Study
+from references.queries import in_flow
 
+from .agreement import INCLUDE_DECISIONS, PairAgreement
 from .models import (
     Assignment,
     Claim,
+    ExclusionReason,
     Screening,
     Stage,
     StageSettings,
@@ -19,18 +23,21 @@ from .models import (
 
 
 def eligible(project: Project, stage: str) -> QuerySet[Record]:
-    """The records screened at `stage`: no duplicates; at full text, those that passed title
-    and abstract screening."""
-    records = Record.objects.filter(project=project, duplicate_of__isnull=True)
-    if stage == Stage.FULL_TEXT:
-        records = records.filter(screenings__stage=Stage.TITLE_ABSTRACT,
-                                 screenings__state=Screening.State.INCLUDED)
-    return records
+    """The records screened at `stage`: those in the flow (no duplicates, none removed before
+    screening); at title and abstract, not those of sources that start at full text; at full
+    text, those that passed title and abstract screening and those of such sources."""
+    records = in_flow(project)
+    if stage == Stage.TITLE_ABSTRACT:
+        return records.filter(source__starts_at_full_text=False)
+    passed = Screening.objects.filter(record=OuterRef("pk"), stage=Stage.TITLE_ABSTRACT,
+                                      state=Screening.State.INCLUDED)
+    return records.filter(Q(Exists(passed)) | Q(source__starts_at_full_text=True))
 
 
 def retrievable(records: QuerySet[Record]) -> QuerySet[Record]:
     """Leave out the records whose full text could not be obtained (not assessed)."""
-    return records.exclude(full_text__not_retrieved=True)
+    return records.exclude(Exists(Screening.objects.filter(
+        record=OuterRef("pk"), stage=Stage.FULL_TEXT, state=Screening.State.NOT_RETRIEVED)))
 
 
 def _assignment_allows(reviewer, stage: str, record_ref) -> Q:
@@ -41,14 +48,13 @@ def _assignment_allows(reviewer, stage: str, record_ref) -> Q:
 
 def needing_vote_of(project: Project, stage: str, reviewer) -> QuerySet[Record]:
     """Records that still need votes and that `reviewer` has not voted on, in a stable order
-    (record id). A record with no Screening row yet has no votes."""
+    (record id). A record with no Screening row yet has no votes; one whose full text was
+    not retrieved is not pending."""
     screening = Screening.objects.filter(record=OuterRef("pk"), stage=stage)
     not_pending = screening.exclude(state=Screening.State.PENDING)
     voted = Vote.objects.filter(screening__record=OuterRef("pk"), screening__stage=stage,
                                 reviewer=reviewer)
     records = eligible(project, stage)
-    if stage == Stage.FULL_TEXT:
-        records = retrievable(records)
     return records.filter(~Q(Exists(not_pending)), ~Q(Exists(voted)),
                           _assignment_allows(reviewer, stage, OuterRef("pk"))).order_by("id")
 
@@ -72,7 +78,8 @@ def needing_vote_of(project: Project, stage: str, reviewer) -> QuerySet[Record]:
 _T = {
     "claim": "screening_claim", "screening": "screening_screening", "vote": "screening_vote",
     "assignment": "screening_assignment", "position": "screening_queueposition",
-    "record": "references_record", "fulltext": "screening_fulltext",
+    "record": "references_record",
+    "source": "references_source",
 }
 
 
@@ -91,19 +98,24 @@ def _not_in(column: str, exclude) -> tuple[str, list]:
 
 def _may_screen(column: str, stage: str, reviewer_id: int) -> tuple[str, list]:
     """SQL: the record in `column` may be screened by the reviewer at `stage` (assignments,
-    and at full text: passed title and abstract, full text not marked not retrieved)."""
+    and at full text: passed title and abstract). A record whose full text was not
+    retrieved has a Screening row that is not pending: the queue's steps leave it out."""
     # One correlated probe per record ("no assignments, or one of them mine"): written as
     # NOT EXISTS ... OR EXISTS ..., PostgreSQL hashed all 200,000 assignments of a project
     # handed out in pairs on every call (115 ms).
     sql = (f" AND COALESCE((SELECT MAX(CASE WHEN a.reviewer_id = %s THEN 1 ELSE 0 END)"
            f" FROM {{assignment}} a WHERE a.record_id = {column} AND a.stage = %s), 1) = 1")
     params = [reviewer_id, stage]
+    # Records of a source that starts at full text skip title and abstract screening.
+    starts_at_full_text = (f"EXISTS (SELECT 1 FROM {{record}} rs JOIN {{source}} so"
+                           f" ON so.id = rs.source_id WHERE rs.id = {column}"
+                           f" AND so.starts_at_full_text)")
+    if stage == Stage.TITLE_ABSTRACT:
+        sql += f" AND NOT {starts_at_full_text}"
     if stage == Stage.FULL_TEXT:
-        sql += (f" AND EXISTS (SELECT 1 FROM {{screening}} t WHERE t.record_id = {column}"
-                f" AND t.stage = %s AND t.state = %s)"
-                f" AND NOT EXISTS (SELECT 1 FROM {{fulltext}} f WHERE f.record_id = {column}"
-                f" AND f.not_retrieved = %s)")
-        params += [Stage.TITLE_ABSTRACT, Screening.State.INCLUDED, True]
+        sql += (f" AND (EXISTS (SELECT 1 FROM {{screening}} t WHERE t.record_id = {column}"
+                f" AND t.stage = %s AND t.state = %s) OR {starts_at_full_text})")
+        params += [Stage.TITLE_ABSTRACT, Screening.State.INCLUDED]
     return sql, params
 
 
@@ -125,7 +137,7 @@ def open_with_room(project: Project, stage: str, reviewer, *, needed: int, now,
     return _ids(
         "SELECT s.record_id FROM {screening} s JOIN {record} r ON r.id = s.record_id"
         " WHERE s.project_id = %s AND s.stage = %s AND s.state = %s"
-        " AND r.duplicate_of_id IS NULL"
+        " AND r.duplicate_of_id IS NULL AND r.removed_reason = ''"
         " AND NOT EXISTS (SELECT 1 FROM {vote} v WHERE v.screening_id = s.id"
         " AND v.reviewer_id = %s)"
         " AND s.votes_in + (SELECT COUNT(*) FROM {claim} c WHERE c.screening_id = s.id"
@@ -151,7 +163,7 @@ def fresh(project: Project, stage: str, reviewer, *, exclude=(), limit: int = 5)
     position_params = [project.pk, stage, reviewer.pk, project.pk, stage, reviewer.pk]
     return _ids(
         "SELECT r.id FROM {record} r WHERE r.project_id = %s AND r.duplicate_of_id IS NULL"
-        f" AND r.id > {position}"
+        f" AND r.removed_reason = '' AND r.id > {position}"
         " AND NOT EXISTS (SELECT 1 FROM {screening} s WHERE s.record_id = r.id"
         f" AND s.stage = %s AND s.record_id > {position})" + may + not_in
         + " ORDER BY r.id LIMIT %s",
@@ -202,22 +214,22 @@ FILTERS = {
 
 def stage_records(project: Project, stage: str, user, *, state: str = "",
                   reviewer_id: int | None = None, text: str = "") -> QuerySet[Record]:
-    """The records of a stage for its list, annotated with `screening_state`, filtered by
-    state as `user` sees it, by a reviewer (whose votes count only on records with all
-    votes in: an open record never tells who voted on it) and by title text."""
+    """The records of a stage for its list, annotated with `screening_state` and
+    `screening_reason` (the exclusion reason's label), filtered by state as `user` sees
+    it, by a reviewer (whose votes count only on records with all votes in: an open record
+    never tells who voted on it) and by title text."""
     screenings = Screening.objects.filter(record=OuterRef("pk"), stage=stage)
     mine = Vote.objects.filter(screening__record=OuterRef("pk"), screening__stage=stage,
                                reviewer=user)
     base = needing_vote_of(project, stage, user) if state == "mine" else eligible(project, stage)
     records = base.annotate(screening_state=Subquery(screenings.values("state")[:1]),
+                            screening_reason=Subquery(screenings.values("reason__label")[:1]),
                             voted_by_me=Exists(mine))
     if state == "waiting":
         records = records.filter(voted_by_me=True, screening_state=Screening.State.PENDING)
     elif state in (Screening.State.CONFLICT, Screening.State.INCLUDED,
-                   Screening.State.EXCLUDED):
+                   Screening.State.EXCLUDED, Screening.State.NOT_RETRIEVED):
         records = records.filter(screening_state=state)
-    elif state == "not_retrieved":
-        records = records.filter(full_text__not_retrieved=True)
     if reviewer_id:
         records = records.filter(Exists(Vote.objects.filter(
             screening__record=OuterRef("pk"), screening__stage=stage, reviewer_id=reviewer_id,
@@ -225,3 +237,100 @@ def stage_records(project: Project, stage: str, user, *, state: str = "",
     if text.strip():
         records = records.filter(title__icontains=text.strip())
     return records
+
+
+def stage_counts(project: Project, stage: str) -> dict[str, int]:
+    """Settled outcomes and what is still open: no per-person figures, no unsettled votes.
+    Over the stage's records (`eligible`), whose states partition them: open (pending, or
+    no row yet) + conflict + included + excluded + not retrieved (full text only) =
+    records."""
+    records = eligible(project, stage)
+    total = records.count()
+    states = dict(Screening.objects.filter(stage=stage, record__in=records.values("pk"))
+                  .values_list("state").annotate(n=Count("id")))
+    State = Screening.State
+    done = {s: states.get(s, 0) for s in (State.CONFLICT, State.INCLUDED, State.EXCLUDED,
+                                           State.NOT_RETRIEVED)}
+    return {"records": total, "conflict": done[State.CONFLICT],
+            "included": done[State.INCLUDED], "excluded": done[State.EXCLUDED],
+            "not_retrieved": done[State.NOT_RETRIEVED], "open": total - sum(done.values()),
+            "settled": done[State.INCLUDED] + done[State.EXCLUDED]}
+
+
+def exclusion_reasons(project: Project, stage: str, *,
+                      active_only: bool = True) -> QuerySet[ExclusionReason]:
+    """The stage's exclusion reasons in the order reviewers see them; `active_only`: those
+    still offered (a retired reason keeps its votes and counts)."""
+    reasons = ExclusionReason.objects.filter(project=project, stage=stage)
+    if active_only:
+        reasons = reasons.filter(active=True)
+    return reasons.order_by("position", "id")
+
+
+def exclusion_counts(project: Project, stage: str) -> list[tuple[ExclusionReason, int]]:
+    """(reason, n) over the stage's settled excluded records (those `stage_counts` counts),
+    in reason order: every reason still offered (n may be 0) and every retired one that
+    some record was excluded for."""
+    excluded = Q(screenings__state=Screening.State.EXCLUDED,
+                 screenings__record__in=eligible(project, stage).values("pk"))
+    reasons = (exclusion_reasons(project, stage, active_only=False)
+               .annotate(n=Count("screenings", filter=excluded))
+               .filter(Q(active=True) | Q(n__gt=0)))
+    return [(reason, reason.n) for reason in reasons]
+
+
+def settled_votes(project: Project, stage: str) -> QuerySet:
+    """(record, reviewer, decision) of records whose votes are all in: agreement never
+    reveals a vote on a record that is still waiting for others."""
+    return Vote.objects.filter(
+        screening__project=project, screening__stage=stage,
+        screening__record__duplicate_of__isnull=True,
+    ).exclude(screening__state=Screening.State.PENDING).values_list(
+        "screening__record_id", "reviewer_id", "decision")
+
+
+def pair_agreements(project: Project, stage: str) -> list[PairAgreement]:
+    """Each reviewer pair's 2x2 table over the records both voted on, from `settled_votes`,
+    counted in the database: every pair of votes on one screening (reviewer_a < reviewer_b),
+    grouped by the pair. The same tables as `agreement.pair_agreements` (maybe counts as
+    include) without loading every vote."""
+    inc = ", ".join(["%s"] * len(INCLUDE_DECISIONS))
+    a_inc, b_inc = f"a.decision IN ({inc})", f"b.decision IN ({inc})"
+    cells = [(a_inc, b_inc), (a_inc, f"NOT {b_inc}"), (f"NOT {a_inc}", b_inc),
+             (f"NOT {a_inc}", f"NOT {b_inc}")]
+    include = sorted(INCLUDE_DECISIONS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.reviewer_id, b.reviewer_id, "
+            + ", ".join(f"SUM(CASE WHEN {x} AND {y} THEN 1 ELSE 0 END)" for x, y in cells)
+            + " FROM {vote} a JOIN {vote} b ON b.screening_id = a.screening_id"
+            " AND a.reviewer_id < b.reviewer_id"
+            " JOIN {screening} s ON s.id = a.screening_id"
+            " JOIN {record} r ON r.id = s.record_id"
+            " WHERE s.project_id = %s AND s.stage = %s AND s.state <> %s"
+            " AND r.duplicate_of_id IS NULL"
+            " GROUP BY a.reviewer_id, b.reviewer_id ORDER BY a.reviewer_id, b.reviewer_id"
+            .format(**_T),
+            [*include * 8, project.pk, stage, Screening.State.PENDING])
+        return [PairAgreement(*row) for row in cursor.fetchall()]
+
+
+def included_reports(project: Project) -> QuerySet[Record]:
+    """The records (reports) included at full text among those that reached it (of a source
+    that starts at full text, or included at title and abstract); never duplicates or
+    records removed before screening."""
+    return eligible(project, Stage.FULL_TEXT).filter(Exists(Screening.objects.filter(
+        record=OuterRef("pk"), stage=Stage.FULL_TEXT, state=Screening.State.INCLUDED)))
+
+
+def included_studies(project: Project) -> QuerySet[Study]:
+    """The studies of the review: those with at least one included report (a study whose
+    thesis was included and whose article was excluded is included), in study order, each
+    with `included_reports`, its included records in record order. The contract later
+    stages (extraction, coding, reports) build on."""
+    reports = included_reports(project)
+    return (Study.objects.filter(project=project)
+            .filter(Exists(reports.filter(study=OuterRef("pk"))))
+            .prefetch_related(Prefetch("records", queryset=reports.order_by("id"),
+                                       to_attr="included_reports"))
+            .order_by("id"))

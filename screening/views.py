@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -15,7 +15,7 @@ from projects.queries import team
 from references.models import Record
 
 from . import agreement, queries, services
-from .forms import FullTextForm, StageSettingsForm
+from .forms import ExclusionReasonForm, FullTextForm, StageSettingsForm
 from .highlight import highlight, terms
 from .models import Assignment, FullText, Screening, Stage, Vote
 
@@ -30,32 +30,6 @@ def _stage(stage: str) -> str:
     return stage
 
 
-def _counts(project, stage: str) -> dict[str, int]:
-    """Settled outcomes and what is still open: no per-person figures, no unsettled votes."""
-    totals = queries.eligible(project, stage).aggregate(
-        records=Count("id"), not_retrieved=Count("id", filter=Q(full_text__not_retrieved=True)))
-    eligible = totals["records"]
-    states = dict(Screening.objects.filter(project=project, stage=stage,
-                                           record__duplicate_of__isnull=True)
-                  .values_list("state").annotate(n=Count("id")))
-    done = sum(states.values()) - states.get(Screening.State.PENDING, 0)
-    not_retrieved = totals["not_retrieved"] if stage == Stage.FULL_TEXT else 0
-    return {"records": eligible, "conflict": states.get("conflict", 0),
-            "included": states.get("included", 0), "excluded": states.get("excluded", 0),
-            "not_retrieved": not_retrieved, "open": eligible - done - not_retrieved,
-            "settled": states.get("included", 0) + states.get("excluded", 0)}
-
-
-def _settled_votes(project, stage: str):
-    """(record, reviewer, decision) of records whose votes are all in: agreement never
-    reveals a vote on a record that is still waiting for others."""
-    return Vote.objects.filter(
-        screening__project=project, screening__stage=stage,
-        screening__record__duplicate_of__isnull=True,
-    ).exclude(screening__state=Screening.State.PENDING).values_list(
-        "screening__record_id", "reviewer_id", "decision")
-
-
 @login_required
 @require_GET
 def stage_home(request, slug, stage):
@@ -65,12 +39,15 @@ def stage_home(request, slug, stage):
     settings = services.settings_for(project, stage)
     mine = Vote.objects.filter(screening__project=project, screening__stage=stage,
                                reviewer=request.user).count()
-    pairs = agreement.pair_agreements(_settled_votes(project, stage))
+    pairs = queries.pair_agreements(project, stage)
     members = list(team(project))
     names = {m.user_id: str(m.user) for m in members}
     return render(request, "screening/stage.html", {
         "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
-        "stage_label": Stage(stage).label, "counts": _counts(project, stage), "mine": mine,
+        "stage_label": Stage(stage).label, "counts": queries.stage_counts(project, stage),
+        "exclusion_counts": queries.exclusion_counts(project, stage)
+        if stage == Stage.FULL_TEXT else [],
+        "mine": mine,
         "my_next": queries.next_record(project, stage, request.user, settings=settings)
         if membership.has_role(Role.REVIEWER) else None,
         "pairs": [(names.get(p.reviewer_a, p.reviewer_a), names.get(p.reviewer_b, p.reviewer_b),
@@ -105,6 +82,8 @@ def _screen(request, project, stage: str, settings, *, current: Record | None = 
     context = {"project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
                "stage_label": Stage(stage).label, "settings": settings, "last": last,
                "record": current, "panel": _panel(settings, current),
+               # Lazy: read only by the full-text screen's reason select.
+               "reasons": queries.exclusion_reasons(project, stage),
                "mine": Vote.objects.filter(screening__project=project, screening__stage=stage,
                                            reviewer=request.user).count()}
     if chosen and current is not None:  # opened from a list: my vote on it, to change or undo
@@ -160,7 +139,8 @@ def progress(request, slug, stage):
     """The team's progress on the screen (polled: it counts the whole stage)."""
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
     stage = _stage(stage)
-    return render(request, "screening/screen.html#team", {"counts": _counts(project, stage)})
+    return render(request, "screening/screen.html#team",
+                  {"counts": queries.stage_counts(project, stage)})
 
 
 @login_required
@@ -271,8 +251,8 @@ def conflicts(request, slug, stage):
 def resolve(request, slug, stage, record_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
     stage = _stage(stage)
-    screening = get_object_or_404(Screening.objects.select_related("record"), project=project,
-                                  stage=stage, record_id=record_id)
+    screening = get_object_or_404(Screening.objects.select_related("record", "reason"),
+                                  project=project, stage=stage, record_id=record_id)
     if screening.state == Screening.State.PENDING:
         # Votes of a record still waiting for votes are never shown to anyone but the voter.
         raise Http404("Nothing to resolve here.")
@@ -298,11 +278,21 @@ def resolve(request, slug, stage, record_id):
     return render(request, "screening/resolve.html", {
         "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
         "stage_label": Stage(stage).label, "screening": screening, "record": screening.record,
-        "votes": screening.votes.select_related("reviewer").order_by("created_at"),
+        "votes": screening.votes.select_related("reviewer", "reason").order_by("created_at"),
+        "reasons": queries.exclusion_reasons(project, stage),
         "settings": settings, "is_lead": project.membership.has_role(Role.LEAD),
         "abstract": highlight(screening.record.abstract, terms(settings.include_terms),
                               terms(settings.exclude_terms)),
     })
+
+
+def _reevaluated(outcome: dict[str, int]) -> str:
+    """What lowering "reviewers needed" did to records that had enough votes already."""
+    if not outcome:
+        return ""
+    settled = outcome.get(Screening.State.INCLUDED, 0) + outcome.get(Screening.State.EXCLUDED, 0)
+    return (f" Records that had all the votes now needed: {settled} settled, "
+            f"{outcome.get(Screening.State.CONFLICT, 0)} in conflict.")
 
 
 @login_required
@@ -311,19 +301,45 @@ def stage_settings(request, slug, stage):
     project = get_project_for_user(request, slug, role=Role.LEAD)
     stage = _stage(stage)
     settings = services.settings_for(project, stage)
-    form = StageSettingsForm(request.POST or None, instance=settings,
-                             full_text=stage == Stage.FULL_TEXT)
+    form = StageSettingsForm(request.POST or None, instance=settings)
     if request.method == "POST" and form.is_valid():
         changes = {f: form.cleaned_data[f] for f in StageSettingsForm.Meta.fields}
-        if "exclusion_reasons_text" in form.cleaned_data:
-            changes["exclusion_reasons"] = form.cleaned_data["exclusion_reasons_text"]
-        services.update_settings(form.instance, user=request.user, **changes)
-        messages.success(request, "Screening settings saved.")
+        outcome = services.update_settings(form.instance, user=request.user, **changes)
+        messages.success(request, "Screening settings saved." + _reevaluated(outcome))
         return redirect(URL_OF_STAGE[stage], slug=slug)
+    excluded = {reason.pk: n for reason, n in queries.exclusion_counts(project, stage)}
     return render(request, "screening/settings.html", {
         "project": project, "section": SECTION_OF_STAGE[stage], "stage": stage,
         "stage_label": Stage(stage).label, "form": form,
+        "reasons": [(reason, excluded.get(reason.pk, 0)) for reason in
+                    queries.exclusion_reasons(project, stage, active_only=False)],
     })
+
+
+@login_required
+@require_POST
+def stage_reason(request, slug, stage):
+    """Add, rename, retire or offer again one of the stage's exclusion reasons."""
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    stage = _stage(stage)
+    form = ExclusionReasonForm(request.POST, reasons=queries.exclusion_reasons(
+        project, stage, active_only=False))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("screening:settings", slug=slug, stage=stage)
+    action, reason, label = (form.cleaned_data[k] for k in ("action", "reason", "label"))
+    try:
+        if action == "add":
+            services.add_reason(project, stage, label=label, user=request.user)
+        elif action == "rename":
+            services.rename_reason(reason, label=label, user=request.user)
+        else:
+            services.set_reason_active(reason, active=action == "restore", user=request.user)
+    except services.ScreeningError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Exclusion reasons saved.")
+    return redirect("screening:settings", slug=slug, stage=stage)
 
 
 @login_required
@@ -335,8 +351,7 @@ def agreement_csv(request, slug, stage):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{project.slug}-{stage}-agreement.csv"'
     writer = csvsafe.writer(response)
-    for row in agreement.csv_rows(agreement.pair_agreements(_settled_votes(project, stage)),
-                                  names):
+    for row in agreement.csv_rows(queries.pair_agreements(project, stage), names):
         writer.writerow(row)
     return response
 
@@ -349,9 +364,11 @@ def full_text(request, slug, record_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
     record = get_object_or_404(Record, pk=record_id, project=project)
     current = FullText.objects.filter(record=record).first()
+    not_retrieved = Screening.objects.filter(
+        record=record, stage=Stage.FULL_TEXT, state=Screening.State.NOT_RETRIEVED).exists()
     form = FullTextForm(request.POST or None, request.FILES or None, initial={
         "url": current.url if current else "", "note": current.note if current else "",
-        "not_retrieved": current.not_retrieved if current else False})
+        "not_retrieved": not_retrieved})
     if request.method == "POST" and form.is_valid():
         try:
             services.set_full_text(record, user=request.user, pdf=form.cleaned_data["pdf"],
@@ -365,7 +382,7 @@ def full_text(request, slug, record_id):
             return redirect("screening:full_text", slug=slug)
     return render(request, "screening/full_text.html", {
         "project": project, "section": "fulltext", "record": record, "form": form,
-        "current": current,
+        "current": current, "not_retrieved": not_retrieved,
     })
 
 

@@ -175,3 +175,44 @@ def test_claiming_query_count_is_constant(cast, django_assert_num_queries):
         services.claim_next(cast.project, TA, cast.ada, settings=settings, exclude=on_screen)
     with django_assert_num_queries(2):  # the record I have open: my claims, the record
         services.claim_next(cast.project, TA, cast.ben, settings=settings)
+
+
+def test_pair_agreements_in_sql_give_the_same_tables_as_the_python_rule(cast):
+    from projects.models import Role
+    from screening import agreement
+    from tests.factories import MembershipFactory, ProjectFactory
+
+    def votes(record, *decisions):
+        for who, decision in zip((cast.ada, cast.ben, cast.cy), decisions, strict=False):
+            services.record_vote(record, stage=TA, reviewer=who, decision=decision)
+
+    three, *pairs, waiting, merged = RecordFactory.create_batch(7, project=cast.project)
+    settings = services.settings_for(cast.project, TA)
+    services.update_settings(settings, user=cast.lead, reviewers_needed=3)
+    votes(three, "maybe", "exclude", "include")  # three reviewers on one record
+    services.update_settings(settings, user=cast.lead, reviewers_needed=2)
+    for record, decisions in zip(pairs, (("include", "include"), ("exclude", "exclude"),
+                                         ("exclude", "maybe"), ("include", "exclude")),
+                                 strict=True):
+        votes(record, *decisions)
+    votes(waiting, "exclude")  # pending: never counted
+    votes(merged, "include", "exclude")
+    Record.objects.filter(pk=merged.pk).update(duplicate_of=three)  # a duplicate: not counted
+    other = ProjectFactory()  # another project's votes never count here
+    MembershipFactory(project=other, user=cast.ada, role=Role.REVIEWER)
+    MembershipFactory(project=other, user=cast.ben, role=Role.REVIEWER)
+    elsewhere = RecordFactory(project=other)
+    for who in (cast.ada, cast.ben):
+        services.record_vote(elsewhere, stage=TA, reviewer=who, decision="exclude")
+
+    in_sql = queries.pair_agreements(cast.project, TA)
+
+    ada, ben, cy = cast.ada.pk, cast.ben.pk, cast.cy.pk
+    assert in_sql == agreement.pair_agreements(queries.settled_votes(cast.project, TA))
+    assert in_sql == [
+        # both include, a include/b exclude, a exclude/b include, both exclude
+        agreement.PairAgreement(ada, ben, 1, 2, 1, 1),
+        agreement.PairAgreement(ada, cy, 1, 0, 0, 0),
+        agreement.PairAgreement(ben, cy, 0, 0, 1, 0),
+    ]
+    assert queries.pair_agreements(cast.project, Stage.FULL_TEXT) == []

@@ -116,18 +116,16 @@ def test_stage_home_counts_and_agreement(cast, client_for):
         "Ada", "Ben", 2, 1, 1)
 
 
-def test_settings_view_saves_reasons_and_terms(cast, client_for):
+def test_settings_view_saves_rules_and_terms(cast, client_for):
     response = client_for(cast.lead).post(
         reverse("screening:settings", args=["ikt", Stage.FULL_TEXT]),
         {"reviewers_needed": "3", "allow_maybe": "", "resolver": "non_voters",
-         "include_terms": "trainee*", "exclude_terms": "",
-         "exclusion_reasons_text": "Wrong design\nNot a trainee\n"})
+         "include_terms": "trainee*", "exclude_terms": ""})
 
     assert response["Location"] == reverse("screening:full_text", args=["ikt"])
     settings = services.settings_for(cast.project, Stage.FULL_TEXT)
     assert (settings.reviewers_needed, settings.allow_maybe, settings.resolver,
-            settings.exclusion_reasons) == (3, False, "non_voters",
-                                            ["Wrong design", "Not a trainee"])
+            settings.include_terms) == (3, False, "non_voters", "trainee*")
 
 
 def test_stage_list_filters_by_state_as_i_see_it(cast, client_for):
@@ -287,13 +285,15 @@ def test_screen_vote_and_ahead_cost_the_same_queries_however_large_the_project(
     Vote.objects.all().delete()
     Screening.objects.all().delete()
     QueuePosition.objects.all().delete()
+    Record.objects.update(hold=0)  # the vote is a record's first again (it sets the hold)
     RecordFactory.create_batch(200, project=cast.project)
     large = costs(list(Record.objects.filter(project=cast.project).order_by("id")))
 
     assert small == large
     # screen (claims a fresh record), ahead (claims the next), vote (the one fetched ahead
-    # is already mine), ahead (claims a fresh one again)
-    assert small == [17, 16, 17, 16]
+    # is already mine; it locks the record and, as its first vote, holds it), ahead (claims
+    # a fresh one again)
+    assert small == [17, 16, 19, 16]
 
 
 def test_team_progress_counts_settled_records(cast, client_for):
@@ -325,3 +325,53 @@ def test_a_reviewer_changes_an_earlier_vote_from_the_list(cast, client_for):
     assert "Include" not in opened.split('id="my-vote"')[1].split("</p>")[0]  # not cy's vote
     assert Vote.objects.get(reviewer=cast.ada).decision == "include"
     assert Vote.objects.filter(screening__record=first).count() == 2
+
+
+def test_lowering_reviewers_needed_in_settings_says_what_it_settled(cast, client_for):
+    agreed, split = RecordFactory.create_batch(2, project=cast.project)
+    services.update_settings(services.settings_for(cast.project, TA), user=cast.lead,
+                             reviewers_needed=3)
+    for record, decisions in ((agreed, ("include", "maybe")), (split, ("include", "exclude"))):
+        for who, decision in zip((cast.ada, cast.ben), decisions, strict=True):
+            services.record_vote(record, stage=TA, reviewer=who, decision=decision)
+
+    response = client_for(cast.lead).post(
+        reverse("screening:settings", args=["ikt", TA]),
+        {"reviewers_needed": "2", "allow_maybe": "on", "resolver": "leads",
+         "include_terms": "", "exclude_terms": ""}, follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "Screening settings saved. Records that had all the votes now needed: 1 settled, "
+        "1 in conflict."]
+    assert dict(Screening.objects.values_list("record_id", "state")) == {
+        agreed.pk: "included", split.pk: "conflict"}
+
+
+def test_the_leads_activity_page_shows_a_vote_only_once_its_record_settles(cast, client_for):
+    record = RecordFactory(project=cast.project)
+    activity = reverse("projects:activity", args=["ikt"])
+    services.record_vote(record, stage=TA, reviewer=cast.ada, decision="exclude",
+                         note="ADA-NOTE")
+    services.record_vote(record, stage=TA, reviewer=cast.ada, decision="exclude",
+                         note="ADA-CHANGED")  # a change is sealed too
+
+    lead_before = client_for(cast.lead).get(activity).text
+    services.record_vote(record, stage=TA, reviewer=cast.ben, decision="exclude")
+    lead_after = client_for(cast.lead).get(activity).text
+
+    assert "ADA-NOTE" not in lead_before and "ADA-CHANGED" not in lead_before
+    assert "vote.cast" not in lead_before and "vote.change" not in lead_before
+    assert "ADA-NOTE" in lead_after and "ADA-CHANGED" in lead_after
+    assert lead_after.count("<code>vote.cast</code>") == 2
+    assert "<code>screening.settle</code>" in lead_after
+
+
+def test_an_undone_vote_stays_sealed_while_the_record_is_open(cast, client_for):
+    record = RecordFactory(project=cast.project)
+    services.record_vote(record, stage=TA, reviewer=cast.ada, decision="include",
+                         note="ADA-NOTE")
+    services.undo_vote(record, stage=TA, reviewer=cast.ada)
+
+    page = client_for(cast.lead).get(reverse("projects:activity", args=["ikt"])).text
+
+    assert "ADA-NOTE" not in page and "vote.undo" not in page
