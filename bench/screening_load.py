@@ -337,14 +337,14 @@ with transaction.atomic(), connection.cursor() as c:
                 AND s.stage = 'title_abstract')
             ORDER BY r.id LIMIT %s)
         INSERT INTO screening_screening (project_id, record_id, stage, state, votes_in,
-                                         reason, note, settled_at, settled_by_id)
-        SELECT %s, id, 'title_abstract', 'included', 2, '', '', now(), NULL FROM target
+                                         reason_id, note, settled_at, settled_by_id)
+        SELECT %s, id, 'title_abstract', 'included', 2, NULL, '', now(), NULL FROM target
         RETURNING id''', [project.pk, COUNT, project.pk])
     ids = [r[0] for r in c.fetchall()]
     c.execute('''
-        INSERT INTO screening_vote (screening_id, reviewer_id, decision, reason, note,
+        INSERT INTO screening_vote (screening_id, reviewer_id, decision, reason_id, note,
                                     created_at, updated_at)
-        SELECT s.id, u.id, 'include', '', '', now(), now()
+        SELECT s.id, u.id, 'include', NULL, '', now(), now()
         FROM screening_screening s CROSS JOIN (VALUES (%s), (%s)) AS u(id)
         WHERE s.id = ANY(%s)''', [a, b, ids])
     # Had the app's queue handed these records out, each member's queue position would be

@@ -1,12 +1,11 @@
 from django import forms
 
-from .models import StageSettings
+from .models import ExclusionReason, StageSettings
 
 
 class StageSettingsForm(forms.ModelForm):
-    exclusion_reasons_text = forms.CharField(
-        label="Exclusion reasons", required=False, widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="One per line, in the order reviewers see them.")
+    """A stage's rules. Its exclusion reasons are rows, edited one by one beside it
+    (`ExclusionReasonForm`), so that a rename keeps the votes that use a reason."""
 
     class Meta:
         model = StageSettings
@@ -20,22 +19,29 @@ class StageSettingsForm(forms.ModelForm):
         labels = {"reviewers_needed": "Reviewers needed per record",
                   "allow_maybe": "Offer “maybe”", "resolver": "Who resolves conflicts"}
 
-    def __init__(self, *args, full_text: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        if full_text:
-            self.fields["exclusion_reasons_text"].initial = "\n".join(
-                self.instance.exclusion_reasons)
-        else:
-            del self.fields["exclusion_reasons_text"]
 
-    def clean_exclusion_reasons_text(self):
-        reasons = [line.strip() for line in self.cleaned_data["exclusion_reasons_text"]
-                   .splitlines() if line.strip()]
-        if not reasons:
-            raise forms.ValidationError("Full-text exclusions need at least one reason.")
-        if len(set(reasons)) != len(reasons):
-            raise forms.ValidationError("Each reason may appear once.")
-        return reasons
+class ExclusionReasonForm(forms.Form):
+    """One change to a stage's exclusion reasons: add one, rename one, retire one (no longer
+    offered, still counted) or offer a retired one again."""
+
+    action = forms.ChoiceField(choices=[("add", "Add"), ("rename", "Rename"),
+                                        ("retire", "Retire"), ("restore", "Offer again")])
+    reason = forms.ModelChoiceField(queryset=ExclusionReason.objects.none(), required=False)
+    label = forms.CharField(label="Reason", max_length=200, required=False)
+
+    def __init__(self, *args, reasons, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].queryset = reasons
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action in ("add", "rename") and not data.get("label"):
+            self.add_error("label", "Give the reason a few words.")
+        if (action in ("rename", "retire", "restore") and data.get("reason") is None
+                and "reason" not in self.errors):
+            self.add_error("reason", "Choose one of this stage's reasons.")
+        return data
 
 
 class FullTextForm(forms.Form):

@@ -42,7 +42,6 @@ class StageSettings(models.Model):
     resolver = models.CharField(max_length=20, choices=Resolver.choices, default=Resolver.LEADS)
     include_terms = models.TextField(blank=True, help_text="One per line; * is a wildcard.")
     exclude_terms = models.TextField(blank=True, help_text="One per line; * is a wildcard.")
-    exclusion_reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
@@ -56,6 +55,28 @@ class StageSettings(models.Model):
         return f"{self.project} · {self.get_stage_display()}"
 
 
+class ExclusionReason(models.Model):
+    """A reason records are excluded for at one stage of one project (PRISMA reports the
+    full-text ones). Votes and outcomes point at the row, not at its words: renaming a reason
+    keeps its votes and counts, and a retired reason (not active) is no longer offered for
+    new votes but still counted."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    label = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)  # the order reviewers see
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "stage", "label"],
+                                    name="one_reason_per_label"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Screening(models.Model):
     """One record at one stage: its votes so far and, once settled, the outcome.
 
@@ -67,13 +88,18 @@ class Screening(models.Model):
         CONFLICT = "conflict", "Conflict"
         INCLUDED = "included", "Included"
         EXCLUDED = "excluded", "Excluded"
+        # Full text only: the full text could not be obtained, so the record is not
+        # assessed (PRISMA's "reports not retrieved"). Set by marking it, never by votes.
+        NOT_RETRIEVED = "not_retrieved", "Full text not retrieved"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="screenings")
     stage = models.CharField(max_length=20, choices=Stage.choices)
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
     votes_in = models.PositiveSmallIntegerField(default=0)
-    reason = models.CharField(max_length=200, blank=True)  # when excluded at full text
+    # When excluded at full text.
+    reason = models.ForeignKey(ExclusionReason, on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="screenings")
     note = models.TextField(blank=True)  # the resolver's note
     settled_at = models.DateTimeField(null=True, blank=True)
     # Who settled a conflict; None when the votes agreed.
@@ -83,6 +109,10 @@ class Screening(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["record", "stage"], name="one_screening_per_stage"),
+            # Not retrieved is a full-text state that no vote led to.
+            models.CheckConstraint(condition=~models.Q(state="not_retrieved")
+                                   | models.Q(stage="full_text", votes_in=0),
+                                   name="not_retrieved_at_full_text_without_votes"),
         ]
         indexes = [
             models.Index(fields=["project", "stage", "state"], name="screening_state"),
@@ -108,7 +138,8 @@ class Vote(models.Model):
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                  related_name="+")
     decision = models.CharField(max_length=10, choices=Decision.choices)
-    reason = models.CharField(max_length=200, blank=True)
+    reason = models.ForeignKey(ExclusionReason, on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="votes")
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -169,14 +200,14 @@ def full_text_path(full_text: "FullText", filename: str) -> str:
 
 
 class FullText(models.Model):
-    """The full text of a record: a PDF (stored privately, served only to members), a link,
-    or a note that it could not be obtained (PRISMA counts those)."""
+    """The full text of a record: a PDF (stored privately, served only to members), a link
+    and a note. That it could not be obtained is the record's full-text Screening state
+    (NOT_RETRIEVED), not a field here, so the full-text states partition the records."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     record = models.OneToOneField(Record, on_delete=models.CASCADE, related_name="full_text")
     pdf = models.FileField(upload_to=full_text_path, blank=True, max_length=300)
     url = models.URLField(blank=True, max_length=1000)
-    not_retrieved = models.BooleanField(default=False)
     note = models.TextField(blank=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")

@@ -27,6 +27,8 @@ urlpatterns = [
          name="fulltext_pdf"),
     path("p/<slug:slug>/screening/<str:stage>/settings/", views.stage_settings,
          name="settings"),
+    path("p/<slug:slug>/screening/<str:stage>/settings/reasons/", views.stage_reason,
+         name="reasons"),
     path("p/<slug:slug>/screening/<str:stage>/agreement.csv", views.agreement_csv,
          name="agreement_csv"),
 ]
