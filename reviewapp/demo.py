@@ -29,8 +29,8 @@ from references.deduplication import deduplicate
 from references.models import Record, Source
 from references.services import import_file
 from screening.models import Decision, Screening, Stage, Vote
-from screening.queries import eligible, needing_vote_of
-from screening.services import record_vote
+from screening.queries import eligible, needing_vote_of, stage_counts
+from screening.services import record_vote, set_full_text
 
 SEED = 20200624
 SEARCH_DATE = date(2020, 6, 24)
@@ -54,6 +54,8 @@ FATES = {
     "untouched": 75,
 }
 FULL_TEXT_FATES = ("ft_include", "ft_exclude", "ft_conflict", "ft_waiting")
+# Of the ft_waiting works, how many full texts nobody could obtain (marked not retrieved).
+NOT_RETRIEVED = 1
 
 # A work's "truth": relevant, or what excludes it; the full-text reason that goes with it.
 REASONS = {
@@ -795,6 +797,7 @@ class DemoSummary:
     conflicts: dict[str, int]  # stage -> records in conflict
     waiting: dict[str, dict[str, int]]  # stage -> reviewer username -> records needing them
     full_text: int  # records that passed title and abstract screening
+    not_retrieved: int  # of those, full texts that could not be obtained
 
     def lines(self) -> list[str]:
         sources = ", ".join(f"{name} {count}" for name, count in self.sources)
@@ -806,9 +809,11 @@ class DemoSummary:
             votes = self.votes[stage]
             waiting = self.waiting[stage]
             at = f" ({self.full_text} records)" if stage == Stage.FULL_TEXT else ""
+            missing = (f", {self.not_retrieved} not retrieved" if stage == Stage.FULL_TEXT
+                       else "")
             out.append(
                 f"{label}{at}: {sum(votes.values())} votes (ada {votes['ada']}, "
-                f"ben {votes['ben']}), {self.conflicts[stage]} conflicts for lead; "
+                f"ben {votes['ben']}), {self.conflicts[stage]} conflicts for lead{missing}; "
                 f"{waiting['ada']} records wait for ada, {waiting['ben']} for ben.")
         return out
 
@@ -865,6 +870,11 @@ def _seed_records(project: Project) -> None:
             for username, reason in zip(("ada", "ben"), work.reasons, strict=True):
                 record_vote(record, stage=Stage.FULL_TEXT, reviewer=users[username],
                             decision=Decision.EXCLUDE, reason=reason)
+    waiting = [record for work, record in zip(demo.works, primaries, strict=True)
+               if work.fate == "ft_waiting"]
+    for record in waiting[:NOT_RETRIEVED]:
+        set_full_text(record, user=users["ada"], not_retrieved=True,
+                      note="Asked the library twice; no copy came.")
 
 
 def summarise(project: Project, *, created: bool = False) -> DemoSummary:
@@ -886,6 +896,7 @@ def summarise(project: Project, *, created: bool = False) -> DemoSummary:
         waiting={stage: {name: needing_vote_of(project, stage, user).count()
                          for name, user in reviewers.items()} for stage in Stage.values},
         full_text=eligible(project, Stage.FULL_TEXT).count(),
+        not_retrieved=stage_counts(project, Stage.FULL_TEXT)["not_retrieved"],
     )
 
 

@@ -15,8 +15,7 @@ from projects.models import AuditEvent, Project
 from references.models import DuplicateCandidate, Record, Source
 from reviewapp import demo
 from screening.models import Screening, Stage, Vote
-from screening.queries import eligible, needing_vote_of
-from screening.services import settings_for
+from screening.queries import eligible, exclusion_counts, exclusion_reasons, needing_vote_of
 
 TA, FT = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
 
@@ -97,20 +96,23 @@ def test_demo_title_and_abstract_votes_leave_work_for_every_role(seeded):
 
 def test_demo_full_text_votes_use_the_project_reasons(seeded):
     ada, ben = User.objects.get(username="ada"), User.objects.get(username="ben")
-    reasons = settings_for(seeded, FT).exclusion_reasons
+    reasons = set(exclusion_reasons(seeded, FT))
 
+    assert len(reasons) == 6
     assert eligible(seeded, FT).count() == 30
     assert _votes(seeded, FT) == {"ada": 15, "ben": 15}
-    assert _states(seeded, FT) == {"included": 7, "excluded": 5, "conflict": 3}
-    assert needing_vote_of(seeded, FT, ada).count() == 15
-    assert needing_vote_of(seeded, FT, ben).count() == 15
+    assert _states(seeded, FT) == {"included": 7, "excluded": 5, "conflict": 3,
+                                   "not_retrieved": 1}
+    assert needing_vote_of(seeded, FT, ada).count() == 14
+    assert needing_vote_of(seeded, FT, ben).count() == 14
     for screening in Screening.objects.filter(project=seeded, stage=FT, state="excluded"):
         assert screening.reason in reasons
+    assert sum(n for _reason, n in exclusion_counts(seeded, FT)) == 5
     for screening in Screening.objects.filter(project=seeded, stage=FT, state="conflict"):
         votes = list(screening.votes.all())
         assert {v.decision for v in votes} == {"exclude"}
-        assert len({v.reason for v in votes}) == 2
-        assert {v.reason for v in votes} <= set(reasons)
+        assert len({v.reason_id for v in votes}) == 2
+        assert {v.reason for v in votes} <= reasons
 
 
 def test_seed_demo_second_run_changes_nothing(seeded, capsys):
@@ -132,8 +134,8 @@ def test_seed_demo_second_run_changes_nothing(seeded, capsys):
         "literature 25); 40 duplicates removed, 255 to screen.\n"
         "  Title and abstract: 300 votes (ada 150, ben 150), 8 conflicts for lead; 105 records "
         "wait for ada, 105 for ben.\n"
-        "  Full text (30 records): 30 votes (ada 15, ben 15), 3 conflicts for lead; 15 records "
-        "wait for ada, 15 for ben.\n"
+        "  Full text (30 records): 30 votes (ada 15, ben 15), 3 conflicts for lead, 1 not "
+        "retrieved; 14 records wait for ada, 14 for ben.\n"
         "Demo accounts (password: tandem-demo):\n"
         "  lead   Lena Lead (lead)\n"
         "  ada    Ada Reviewer (reviewer)\n"
