@@ -93,3 +93,22 @@ def test_flags_and_reason_strings_are_carried_into_states_and_rows(old_schema, c
         "record_id", "state")) == {no_row.pk: "pending", pending.pk: "pending",
                                    included.pk: "included", excluded.pk: "excluded",
                                    conflict.pk: "conflict"}
+
+
+def test_records_screened_before_holds_existed_are_held(cast):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from references.models import Record
+    from screening import services
+
+    voted, untouched, extracted = (RecordFactory(project=cast.project) for _ in range(3))
+    services.record_vote(voted, stage=TA, reviewer=cast.ada, decision="include")
+    Record.objects.filter(pk=voted.pk).update(hold=0)  # as before the hold existed
+    Record.objects.filter(pk=extracted.pk).update(hold=2)
+
+    import_module("screening.migrations.0008_hold_screened_records").hold_screened(apps, None)
+
+    assert dict(Record.objects.values_list("id", "hold")) == {
+        voted.pk: 1, untouched.pk: 0, extracted.pk: 2}
