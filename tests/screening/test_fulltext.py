@@ -7,6 +7,7 @@ from projects.models import AuditEvent
 from screening import queries, services
 from screening.models import Screening, Stage, Vote
 from tests.factories import RecordFactory
+from tests.screening.steps import at_full_text
 from tests.screening.test_concurrency import race
 
 TA, FT = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
@@ -16,14 +17,6 @@ State = Screening.State
 def vote(record, who, decision, stage=FT, reason=""):
     return services.record_vote(record, stage=stage, reviewer=who, decision=decision,
                                 reason=reason)
-
-
-def at_full_text(cast, n=1):
-    records = RecordFactory.create_batch(n, project=cast.project)
-    for record in records:
-        vote(record, cast.ada, "include", TA)
-        vote(record, cast.ben, "include", TA)
-    return records
 
 
 def mark(record, user, not_retrieved=True, note=""):

@@ -6,7 +6,8 @@ from django.urls import reverse
 from projects.models import AuditEvent
 from screening import queries, services
 from screening.models import ExclusionReason, Screening, Stage, Vote
-from tests.factories import ProjectFactory, RecordFactory
+from tests.factories import ProjectFactory
+from tests.screening.steps import at_full_text
 
 TA, FT = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
 State = Screening.State
@@ -15,14 +16,6 @@ State = Screening.State
 def vote(record, who, decision, stage=FT, reason=""):
     return services.record_vote(record, stage=stage, reviewer=who, decision=decision,
                                 reason=reason)
-
-
-def at_full_text(cast, n=1):
-    records = RecordFactory.create_batch(n, project=cast.project)
-    for record in records:
-        vote(record, cast.ada, "include", TA)
-        vote(record, cast.ben, "include", TA)
-    return records
 
 
 def reason(cast, label):
