@@ -561,9 +561,13 @@ def set_full_text(record: Record, *, user, pdf=None, url: str = "", not_retrieve
             raise ScreeningError("This record has full-text votes: undo them first.")
         screening.state = State.NOT_RETRIEVED
         screening.save(update_fields=["state"])
+        if not locked.hold & Hold.SCREENING:  # a decision PRISMA counts: never merged away
+            holds.set_hold([record.pk], Hold.SCREENING)
     elif was_not_retrieved and not not_retrieved:
         screening.state = State.PENDING
         screening.save(update_fields=["state"])
+        if not Screening.objects.filter(record_id=record.pk, votes_in__gt=0).exists():
+            holds.release_hold([record.pk], Hold.SCREENING)
     full_text, _ = FullText.objects.select_for_update().get_or_create(
         record=record, defaults={"project_id": record.project_id})
     before = {"pdf": full_text.pdf.name, "url": full_text.url,

@@ -194,3 +194,19 @@ def test_a_first_vote_and_marking_not_retrieved_at_once_never_both_win(transacti
         screening = Screening.objects.get(record=record, stage=FT)
         assert (screening.state, screening.votes_in) in (
             (State.PENDING, 1), (State.NOT_RETRIEVED, 0))
+
+
+def test_a_record_marked_not_retrieved_is_held_until_unmarked(cast):
+    from references import holds
+    from references.models import Record
+    from tests.factories import SourceFactory
+
+    experts = SourceFactory(project=cast.project, kind="other", method="other",
+                            starts_at_full_text=True)
+    record = RecordFactory(project=cast.project, source=experts)  # no votes at all
+
+    mark(record, cast.lead)
+    assert Record.objects.get(pk=record.pk).hold == holds.Hold.SCREENING
+
+    mark(record, cast.lead, not_retrieved=False)
+    assert Record.objects.get(pk=record.pk).hold == 0
