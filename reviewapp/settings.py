@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "projects",
     "references",
     "screening",
+    "extraction",
 ]
 
 MIDDLEWARE = [
