@@ -54,7 +54,7 @@ from urllib.parse import unquote
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
-__all__ = ["DedupRecord", "PossiblePair", "DedupResult", "find_duplicates"]
+__all__ = ["DedupRecord", "PossiblePair", "DedupResult", "RULES", "find_duplicates"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,34 @@ class PossiblePair:
     a: int
     b: int
     score: float
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # the evidence for and against, in words
+    rule: str  # why it is not certain: a key of RULES
+
+
+# Why a pair went to the queue instead of being merged: the first rule that stopped it, as a
+# lead reads it. The veto rules are tried in this order (see _VETOES).
+RULES: dict[str, str] = {
+    "no_title": "One of the records has no title, so the titles cannot be compared.",
+    "different_pmid": "The two records have different PubMed ids.",
+    "different_years": "The years are more than one year apart.",
+    "title_numbers": "The titles carry different numbers (part 1 and part 2, phase II and "
+                     "phase III).",
+    "conference_vs_article": "One record is a conference abstract and the other a journal "
+                             "article: separate reports of one study.",
+    "abstracts_on_different_pages": "Two conference abstracts on different pages: one study "
+                                    "presented twice.",
+    "titles_differ": "The titles differ too much for an automatic merge.",
+    "short_title": "The title is too short to tell two works apart.",
+    "below_certain": "Nothing contradicts it, but the evidence is not strong enough for an "
+                     "automatic merge.",
+    "not_duplicate_chain": "A chain of merges would join two records a person declared not "
+                           "duplicates.",
+    "different_pmids_in_group": "A merge would put records with different PubMed ids in one "
+                                "group.",
+    "held": "Both records carry decisions of later stages (screening, extraction): only a "
+            "person merges them.",
+    "changed": "A record changed while the deduplication ran.",
+}
 
 
 @dataclass
@@ -1106,53 +1133,87 @@ def _same_venue(f: _Features) -> bool:
     return f.volume == 1 and f.journal >= 0.9 and f.issue != -1
 
 
-def _decide(a: _Rec, b: _Rec, f: _Features) -> tuple[int, float, tuple[str, ...]]:
-    """Decision for one pair: (CERTAIN|POSSIBLE|NONE, score in 0..1, reasons)."""
+def _veto_no_title(a: _Rec, b: _Rec, f: _Features) -> bool:
+    return f.title < 0
+
+
+def _veto_different_pmid(a: _Rec, b: _Rec, f: _Features) -> bool:
+    return f.pmid == -1
+
+
+def _same_id(f: _Features) -> bool:
+    """A shared identifier, unless the journals disagree too (an identifier copied onto the
+    wrong record)."""
+    return (f.doi == 1 or f.pmid == 1) and not 0 <= f.journal < 0.6
+
+
+def _veto_different_years(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # Online first in one year, in an issue two years later: the identifier tells.
+    return f.year_diff > 1 and not (_same_id(f) and f.title >= 0.9)
+
+
+def _veto_title_numbers(a: _Rec, b: _Rec, f: _Features) -> bool:
+    return f.numbers_differ and not ((f.pages == 2 and f.volume == 1) or _same_id(f))
+
+
+def _veto_conference_vs_article(a: _Rec, b: _Rec, f: _Features) -> bool:
+    if a.abstract_like == b.abstract_like or (
+            (f.pages == 2 and f.volume >= 0) or f.abstract >= 0.95 or f.doi == 1):
+        return False
+    article = b if a.abstract_like else a
+    # A conference abstract and the full article it became: the article has a page range, or
+    # a later year, or another volume or journal.
+    return (article.plast > article.pfirst or f.year_diff != 0 or f.volume == -1
+            or f.journal < 0.9)
+
+
+def _veto_abstracts_on_different_pages(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # One abstract presented at two meetings: two reports. (Printed twice in one meeting's
+    # supplement, it stays one.)
+    return (f.pages == -1 and (a.abstract_like or b.abstract_like) and f.doi != 1
+            and not _same_venue(f))
+
+
+def _veto_titles_differ(a: _Rec, b: _Rec, f: _Features) -> bool:
+    return f.title < 0.9 and f.contain < 0.99 and not (
+        f.pages == 2 and f.volume == 1 and f.author >= 0.8)
+
+
+def _veto_short_title(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # "Editorial", "Preface", "Introduction": a short title says little; an editor writes one
+    # in every issue.
+    return min(len(a.tkey), len(b.tkey)) < 30 and not (
+        f.pages == 2 or f.doi == 1 or f.pmid == 1 or f.isbn or f.abstract >= 0.95
+        or (f.volume == 1 and f.issue == 1))
+
+
+# Contradicting evidence: any of these keeps a pair out of the certain tier, whatever its
+# points. Tried in this order; the first that fires names the pair's rule (RULES).
+_VETOES: tuple[tuple[str, Callable[[_Rec, _Rec, _Features], bool]], ...] = (
+    ("no_title", _veto_no_title),
+    ("different_pmid", _veto_different_pmid),
+    ("different_years", _veto_different_years),
+    ("title_numbers", _veto_title_numbers),
+    ("conference_vs_article", _veto_conference_vs_article),
+    ("abstracts_on_different_pages", _veto_abstracts_on_different_pages),
+    ("titles_differ", _veto_titles_differ),
+    ("short_title", _veto_short_title),
+)
+
+
+def _decide(a: _Rec, b: _Rec, f: _Features) -> tuple[int, float, tuple[str, ...], str]:
+    """Decision for one pair: (CERTAIN|POSSIBLE|NONE, score in 0..1, reasons, rule)."""
     if a.erratum != b.erratum or a.reply != b.reply:
-        return NONE, 0.0, ()
+        return NONE, 0.0, (), ""
     p, pro, con = _points(a, b, f)
     if p < _T_POSSIBLE:
-        return NONE, 0.0, ()
+        return NONE, 0.0, (), ""
     score = round(min(max((p - _T_POSSIBLE) / 12.0 + 0.5, 0.0), 1.0), 4)
-    reasons = tuple(pro + con)
-    veto = []
-    if f.title < 0:
-        veto.append("no title")
-    if f.pmid == -1:
-        veto.append("different PMID")
-    # A shared identifier outweighs a differing year or title number, unless the journals
-    # disagree too (an identifier copied onto the wrong record).
-    same_id = (f.doi == 1 or f.pmid == 1) and not 0 <= f.journal < 0.6
-    if f.year_diff > 1 and not (same_id and f.title >= 0.9):
-        # (Online first in one year, in an issue two years later: the DOI tells.)
-        veto.append("different years")
-    if f.numbers_differ and not ((f.pages == 2 and f.volume == 1) or same_id):
-        veto.append("different numbers in titles")
-    if a.abstract_like != b.abstract_like and not (
-            (f.pages == 2 and f.volume >= 0) or f.abstract >= 0.95 or f.doi == 1):
-        article = b if a.abstract_like else a
-        # A conference abstract and the full article it became: the article has a page
-        # range, or a later year, or another volume or journal.
-        if (article.plast > article.pfirst or f.year_diff != 0 or f.volume == -1
-                or f.journal < 0.9):
-            veto.append("conference abstract vs article")
-    if f.pages == -1 and (a.abstract_like or b.abstract_like) and f.doi != 1 and not (
-            _same_venue(f)):
-        # One abstract presented at two meetings: two reports. (Printed twice in one
-        # meeting's supplement, it stays one.)
-        veto.append("conference abstracts on different pages")
-    if f.title < 0.9 and f.contain < 0.99 and not (
-            f.pages == 2 and f.volume == 1 and f.author >= 0.8):
-        veto.append("titles differ")
-    if min(len(a.tkey), len(b.tkey)) < 30 and not (
-            f.pages == 2 or f.doi == 1 or f.pmid == 1 or f.isbn or f.abstract >= 0.95
-            or (f.volume == 1 and f.issue == 1)):
-        # "Editorial", "Preface", "Introduction": a short title says little; an editor writes
-        # one in every issue.
-        veto.append("short title")
-    if p >= _T_CERTAIN and not veto:
-        return CERTAIN, score, reasons
-    return POSSIBLE, score, tuple(dict.fromkeys(reasons + tuple(veto)))
+    vetoes = [name for name, fires in _VETOES if fires(a, b, f)]
+    if p >= _T_CERTAIN and not vetoes:
+        return CERTAIN, score, tuple(pro + con), ""
+    reasons = tuple(dict.fromkeys(pro + con + [RULES[v] for v in vetoes]))
+    return POSSIBLE, score, reasons, vetoes[0] if vetoes else "below_certain"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1190,8 +1251,8 @@ def find_duplicates(
         progress(n * 60 // 100, n)  # blocking done: 60 %
     jsim: dict[tuple[tuple[str, ...], tuple[str, ...]], float] = {}
     total = len(cand) or 1
-    certain: list[tuple[float, int, int, tuple[str, ...]]] = []
-    possible: list[tuple[float, int, int, tuple[str, ...]]] = []
+    certain: list[tuple[float, int, int, tuple[str, ...], str]] = []
+    possible: list[tuple[float, int, int, tuple[str, ...], str]] = []
     step = max(total // 20, 1)
     for k, key in enumerate(cand):
         i, j = divmod(key, n)
@@ -1203,11 +1264,11 @@ def find_duplicates(
         if _hopeless(a, b, bad):
             continue
         f = _features(a, b, bad, jsim)
-        decision, score, reasons = _decide(a, b, f)
+        decision, score, reasons, rule = _decide(a, b, f)
         if decision == CERTAIN:
-            certain.append((score, i, j, reasons))
+            certain.append((score, i, j, reasons, rule))
         elif decision == POSSIBLE:
-            possible.append((score, i, j, reasons))
+            possible.append((score, i, j, reasons, rule))
         if progress and k % step == 0:
             progress(n * 60 // 100 + int(0.35 * n * k / total), n)  # scoring: 60-95 %
     certain_pairs, demoted, root = _cluster(recs, certain, blocked)
@@ -1222,7 +1283,7 @@ def find_duplicates(
                 rx, ry = root[idx_of[x]], root[idx_of[y]]
                 seen.add((min(rx, ry), max(rx, ry)))
     out_possible: list[PossiblePair] = []
-    for score, i, j, reasons in sorted(possible, key=lambda t: (-t[0], t[1], t[2])):
+    for score, i, j, reasons, rule in sorted(possible, key=lambda t: (-t[0], t[1], t[2])):
         ri, rj = root[i], root[j]
         if ri == rj:
             continue
@@ -1230,7 +1291,7 @@ def find_duplicates(
         if key in seen:
             continue
         seen.add(key)
-        out_possible.append(PossiblePair(recs[i].id, recs[j].id, score, reasons))
+        out_possible.append(PossiblePair(recs[i].id, recs[j].id, score, reasons, rule))
     out_possible.sort(key=lambda p: (p.a, p.b))
     if progress:
         progress(n, n)
@@ -1265,7 +1326,7 @@ def _cluster(recs: list[_Rec], certain, blocked: set[tuple[int, int]]):
 
     kept: list[tuple[int, int]] = []
     demoted = []
-    for score, i, j, reasons in sorted(certain, key=lambda t: (-t[0], t[1], t[2])):
+    for score, i, j, reasons, _rule in sorted(certain, key=lambda t: (-t[0], t[1], t[2])):
         ri, rj = find(i), find(j)
         if ri == rj:
             kept.append((i, j))
@@ -1275,12 +1336,14 @@ def _cluster(recs: list[_Rec], certain, blocked: set[tuple[int, int]]):
         if apart:
             sj = set(mj)
             if any(apart[m] & sj for m in mi if m in apart):
-                demoted.append((score, i, j, reasons + ("declared not duplicates in chain",)))
+                demoted.append((score, i, j, reasons + (RULES["not_duplicate_chain"],),
+                                "not_duplicate_chain"))
                 continue
         pi = pmids.get(ri, frozenset((recs[ri].pmid,)) if recs[ri].pmid else frozenset())
         pj = pmids.get(rj, frozenset((recs[rj].pmid,)) if recs[rj].pmid else frozenset())
         if pi and pj and not (pi & pj):
-            demoted.append((score, i, j, reasons + ("different PMIDs in group",)))
+            demoted.append((score, i, j, reasons + (RULES["different_pmids_in_group"],),
+                            "different_pmids_in_group"))
             continue
         if len(mi) < len(mj):
             ri, rj, mi, mj = rj, ri, mj, mi

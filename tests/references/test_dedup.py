@@ -464,3 +464,20 @@ def test_glued_author_strings_are_read_as_author_lists():
         "hausenloy", "mwamure", "venugopal", "harris")
     assert apart.certain == []
     assert "different authors" in apart.possible[0].reasons
+
+
+def test_every_possible_pair_names_a_known_rule():
+    """The queue shows why each pair was not merged: the first veto, or "below_certain"."""
+    records = [
+        rec(1, doi="", abstract=""),
+        rec(2, doi="", abstract="", pmid="111"),
+        rec(3, doi="", abstract="", pmid="222"),
+        rec(4, title="", doi="", abstract=""),
+    ]
+    result = find_duplicates(records)
+    assert result.certain == [(1, 2)]
+    assert {(p.a, p.b): p.rule for p in result.possible} == {
+        (1, 3): "different_pmids_in_group", (1, 4): "no_title", (3, 4): "no_title"}
+    assert all(p.rule in dedup.RULES for p in result.possible)
+    assert all(dedup.RULES[p.rule] in p.reasons for p in result.possible
+               if p.rule != "below_certain")
