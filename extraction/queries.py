@@ -1,0 +1,157 @@
+"""Reads of the extraction app that more than one place uses."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+
+from projects.models import Project
+from references.models import Study
+from screening.queries import included_studies
+
+from .models import Answer, Extraction, ExtractionSettings, Field, Form, Round
+
+# ---------------------------------------------------------------------------------------------
+# The extraction table: the review's data, one row per study, one column per field.
+
+
+@dataclass(frozen=True)
+class TableAnswer:
+    """One field's settled value of a study, with its evidence. `value` is stored as
+    Answer.value documents it (a table field: a list of rows {column key: value})."""
+
+    value: Any
+    other: str = ""
+    quote: str = ""
+    page: str = ""
+    note: str = ""
+
+
+@dataclass
+class TableRow:
+    """A study with settled data: its consensus (dual mode) or its one complete extraction
+    (single mode). `answers` holds every answer of that extraction by field id."""
+
+    study: Study  # with `included_reports`, as screening.queries.included_studies gives it
+    extraction: Extraction  # with its `version`
+    answers: dict[int, TableAnswer]
+
+    @property
+    def label(self) -> str:
+        return study_label(self.study)
+
+    @property
+    def title(self) -> str:
+        reports = getattr(self.study, "included_reports", None) or []
+        return reports[0].title if reports else ""
+
+    def answer(self, fld: Field) -> TableAnswer | None:
+        return self.answers.get(fld.pk)
+
+    def value(self, fld: Field) -> Any:
+        answer = self.answers.get(fld.pk)
+        return None if answer is None else answer.value
+
+
+@dataclass
+class ExtractionTable:
+    """What `extraction_table` answers. `fields` are the form's live top-level fields in form
+    order (section, then field); a table field has its live columns in `columns`."""
+
+    form: Form | None
+    fields: list[Field]
+    rows: list[TableRow]
+    included: int  # included studies, with settled data or not
+    mode: str
+    columns: dict[int, list[Field]] = field(default_factory=dict)  # table field id -> columns
+
+    @property
+    def table_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.type == Field.Type.TABLE]
+
+    @property
+    def simple_fields(self) -> list[Field]:
+        return [f for f in self.fields if f.type != Field.Type.TABLE]
+
+    def columns_of(self, fld: Field) -> list[Field]:
+        return self.columns.get(fld.pk, [])
+
+
+def study_label(study: Study) -> str:
+    """'Lee 2020': the first author's surname and year of the study's first included report
+    (the study's id when it has no author)."""
+    reports = getattr(study, "included_reports", None) or []
+    if reports:
+        report = reports[0]
+        surname = (report.first_author.split(",")[0].strip() if report.first_author else "")
+        if surname:
+            return f"{surname} {report.year}" if report.year else surname
+    return f"Study {study.pk}"
+
+
+def form_fields(form: Form) -> tuple[list[Field], dict[int, list[Field]]]:
+    """The form's live top-level fields in form order, and each table field's live columns
+    in order: one query. Archived fields and the fields of archived sections are left out."""
+    top: list[Field] = []
+    columns: dict[int, list[Field]] = defaultdict(list)
+    rows = (Field.objects.filter(form=form, archived=False)
+            .select_related("section").order_by("position", "id"))
+    for fld in rows:
+        if fld.parent_id is not None:
+            columns[fld.parent_id].append(fld)
+        elif fld.section is not None and not fld.section.archived:
+            top.append(fld)
+    top.sort(key=lambda f: (f.section.position, f.section_id, f.position, f.pk))
+    return top, dict(columns)
+
+
+def extraction_table(project: Project) -> ExtractionTable:
+    """The review's extracted data: one row per included study that has settled data, in
+    study order, and the form's live fields as columns. A study's data is its complete
+    main-round consensus; in single mode, failing that, its one complete main-round
+    extraction. A study that left the included set leaves the table (its extractions are
+    kept). Blind by construction: no unsettled dual extraction is ever read.
+
+    A fixed number of queries whatever the number of studies (settings, form, fields,
+    included studies and their reports, extractions, answers)."""
+    settings = ExtractionSettings.objects.filter(project=project).first()
+    mode = settings.mode if settings else ExtractionSettings.Mode.DUAL
+    form = Form.objects.filter(project=project).first()
+    if form is None:
+        return ExtractionTable(form=None, fields=[], rows=[], included=0, mode=mode)
+    fields, columns = form_fields(form)
+    studies = {study.pk: study for study in included_studies(project)}
+
+    settled = Q(role=Extraction.Role.CONSENSUS)
+    if mode == ExtractionSettings.Mode.SINGLE:
+        settled |= Q(role=Extraction.Role.EXTRACTOR)
+    candidates: dict[int, list[Extraction]] = defaultdict(list)
+    for extraction in (Extraction.objects.filter(project=project, round=Round.MAIN,
+                                                 status=Extraction.Status.COMPLETE)
+                       .filter(settled).select_related("version").order_by("study_id", "id")):
+        if extraction.study_id in studies:
+            candidates[extraction.study_id].append(extraction)
+    chosen: dict[int, Extraction] = {}
+    for study_id, extractions in candidates.items():
+        consensus = [e for e in extractions if e.role == Extraction.Role.CONSENSUS]
+        if consensus:
+            chosen[study_id] = consensus[0]
+        elif len(extractions) == 1:  # single mode; two complete extractions need consensus
+            chosen[study_id] = extractions[0]
+
+    answers: dict[int, dict[int, TableAnswer]] = defaultdict(dict)
+    by_extraction = {extraction.pk: extraction.study_id for extraction in chosen.values()}
+    if by_extraction:
+        for extraction_id, field_id, value, other, quote, page, note in (
+                Answer.objects.filter(extraction_id__in=list(by_extraction))
+                .values_list("extraction_id", "field_id", "value", "other", "quote", "page",
+                             "note")):
+            answers[extraction_id][field_id] = TableAnswer(value, other, quote, page, note)
+    rows = [TableRow(study=studies[study_id], extraction=extraction,
+                     answers=answers.get(extraction.pk, {}))
+            for study_id, extraction in sorted(chosen.items())]
+    return ExtractionTable(form=form, fields=fields, rows=rows, included=len(studies),
+                           mode=mode, columns=columns)
