@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("references.urls")),
     path("", include("screening.urls")),
+    path("", include("extraction.urls")),
     path("", include("projects.urls")),
 ]

@@ -12,7 +12,7 @@ PIPELINE = [
     ("references", "references:list", "References", Role.VIEWER),
     ("screening", "screening:title_abstract", "Screening", Role.VIEWER),
     ("fulltext", "screening:full_text", "Full text", Role.VIEWER),
-    ("extraction", "projects:extraction", "Extraction", Role.VIEWER),
+    ("extraction", "extraction:home", "Extraction", Role.VIEWER),
     ("coding", "projects:coding", "Coding", Role.VIEWER),
     ("reports", "projects:reports", "Reports", Role.VIEWER),
     ("team", "projects:team", "Team", Role.VIEWER),

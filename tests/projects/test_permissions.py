@@ -15,7 +15,6 @@ from tests.factories import InvitationFactory, JobFactory, RecordFactory
 # url name -> (role needed for GET, role needed for POST); None: the method is not allowed.
 ACCESS = {
     "projects:overview": (Role.VIEWER, None),
-    "projects:extraction": (Role.VIEWER, None),
     "projects:coding": (Role.VIEWER, None),
     "projects:reports": (Role.VIEWER, None),
     "projects:team": (Role.VIEWER, None),
@@ -61,6 +60,7 @@ ACCESS = {
     "screening:settings": (Role.LEAD, Role.LEAD),
     "screening:reasons": (None, Role.LEAD),
     "screening:agreement_csv": (Role.VIEWER, None),
+    "extraction:home": (Role.VIEWER, None),
 }
 
 RANK = {None: 0, "outsider": 0, Role.VIEWER: 1, Role.REVIEWER: 2, Role.LEAD: 3}
