@@ -12,7 +12,7 @@ from projects.models import Project
 from references.models import Study
 from screening.queries import included_studies
 
-from .models import Answer, Extraction, ExtractionSettings, Field, Form, Round
+from .models import Answer, Assignment, Extraction, ExtractionSettings, Field, Form, Round
 
 # ---------------------------------------------------------------------------------------------
 # The extraction table: the review's data, one row per study, one column per field.
@@ -155,3 +155,74 @@ def extraction_table(project: Project) -> ExtractionTable:
             for study_id, extraction in sorted(chosen.items())]
     return ExtractionTable(form=form, fields=fields, rows=rows, included=len(studies),
                            mode=mode, columns=columns)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which studies are extracted, by whom, and how far each has got.
+
+
+def studies_to_extract(project: Project):
+    """The studies extracted: those with an included report (`included_studies`, each with
+    `included_reports`), in study order. A study whose last included report is excluded
+    again leaves this list; its extractions are kept and it comes back if it is included
+    again."""
+    return included_studies(project)
+
+
+class StudyStatus:
+    """A study's extraction status in a round. Dual mode: not started (no extraction yet),
+    in progress, awaiting consensus (both extractions complete), complete (consensus
+    complete). Single mode: complete once its one extraction is. Pilot round: complete once
+    both pilot extractions are (there is no consensus in the pilot)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    AWAITING_CONSENSUS = "awaiting_consensus"
+    COMPLETE = "complete"
+
+    LABELS = {NOT_STARTED: "Not started", IN_PROGRESS: "In progress",
+              AWAITING_CONSENSUS: "Awaiting consensus", COMPLETE: "Complete"}
+
+
+def status_of(extractions: list[Extraction], *, mode: str, round: str) -> str:
+    """The status of one study from its extractions in `round` (see StudyStatus). Reads only
+    roles and statuses, never an answer: safe to show to anyone."""
+    extractors = [e for e in extractions if e.role == Extraction.Role.EXTRACTOR]
+    consensus = [e for e in extractions if e.role == Extraction.Role.CONSENSUS]
+    complete = sum(1 for e in extractors if e.status == Extraction.Status.COMPLETE)
+    if round == Round.MAIN and mode == ExtractionSettings.Mode.SINGLE:
+        if complete:
+            return StudyStatus.COMPLETE
+    elif round == Round.PILOT:
+        if complete >= 2:
+            return StudyStatus.COMPLETE
+    else:
+        if any(e.status == Extraction.Status.COMPLETE for e in consensus):
+            return StudyStatus.COMPLETE
+        if complete >= 2:
+            return StudyStatus.AWAITING_CONSENSUS
+    return StudyStatus.IN_PROGRESS if extractors or consensus else StudyStatus.NOT_STARTED
+
+
+def round_extractions(project: Project, round: str, study_ids=None) -> dict[int, list[Extraction]]:
+    """{study id: its extractions in `round`} (no answers loaded), in one query."""
+    rows = Extraction.objects.filter(project=project, round=round).only(
+        "id", "study_id", "role", "status", "reviewer_id", "round", "version_id").order_by("id")
+    if study_ids is not None:
+        rows = rows.filter(study_id__in=list(study_ids))
+    found: dict[int, list[Extraction]] = defaultdict(list)
+    for extraction in rows:
+        found[extraction.study_id].append(extraction)
+    return found
+
+
+def round_assignments(project: Project, round: str, study_ids=None) -> dict[int, list]:
+    """{study id: its assignments in `round`, with the reviewer}, in one query."""
+    rows = (Assignment.objects.filter(project=project, round=round)
+            .select_related("reviewer").order_by("created_at", "id"))
+    if study_ids is not None:
+        rows = rows.filter(study_id__in=list(study_ids))
+    found: dict[int, list] = defaultdict(list)
+    for assignment in rows:
+        found[assignment.study_id].append(assignment)
+    return found
