@@ -81,3 +81,60 @@ class RecordFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Partnership approaches in trainee research, part {n}")
     authors = factory.LazyFunction(lambda: ["Lee, Kim", "Okafor, Ada"])
     year = 2020
+
+
+class ExtractionFormFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "extraction.Form"
+
+    project = factory.SubFactory(ProjectFactory)
+
+
+class FormVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "extraction.FormVersion"
+
+    form = factory.SubFactory(ExtractionFormFactory)
+    number = factory.LazyAttribute(lambda v: v.form.version)
+    definition = factory.LazyFunction(dict)
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "extraction.Section"
+
+    form = factory.SubFactory(ExtractionFormFactory)
+    key = factory.Sequence(lambda n: f"section{n}")
+    title = factory.Sequence(lambda n: f"Section {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class FieldFactory(factory.django.DjangoModelFactory):
+    """A field in a section; for a table's column pass `parent=` and `section=None`."""
+
+    class Meta:
+        model = "extraction.Field"
+
+    section = factory.SubFactory(SectionFactory)
+    form = factory.LazyAttribute(lambda f: f.section.form if f.section else f.parent.form)
+    key = factory.Sequence(lambda n: f"field{n}")
+    label = factory.Sequence(lambda n: f"Field {n}")
+    type = "short_text"
+    position = factory.Sequence(lambda n: n)
+
+
+class ExtractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "extraction.Extraction"
+
+    study = factory.SubFactory(StudyFactory)
+    project = factory.LazyAttribute(lambda e: e.study.project)
+    version = factory.SubFactory(FormVersionFactory)
+
+
+class AnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "extraction.Answer"
+
+    extraction = factory.SubFactory(ExtractionFactory)
+    field = factory.SubFactory(FieldFactory)

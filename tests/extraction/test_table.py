@@ -1,0 +1,130 @@
+"""The extraction table: which studies and values it holds, its page, filters and summaries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from extraction.models import Extraction, ExtractionSettings
+from extraction.queries import extraction_table
+from screening import services as screening
+from screening.models import Screening, Stage
+from tests.extraction.tabledata import extraction, include_studies, paper_form
+
+pytestmark = pytest.mark.django_db
+
+
+def test_table_holds_the_consensus_of_included_studies_only(cast):
+    lee, kim, pat = include_studies(cast, [("Lee, Kim", 2020), ("Kim, Jo", 2019),
+                                           ("Pat, Sam", 2021)])
+    paper = paper_form(cast.project)
+    for who, country in [(cast.ada, "CA"), (cast.ben, "KE")]:
+        extraction(lee, paper.version, {paper.country: country},
+                   role=Extraction.Role.EXTRACTOR, reviewer=who)
+        extraction(kim, paper.version, {paper.country: country},
+                   role=Extraction.Role.EXTRACTOR, reviewer=who)
+    extraction(lee, paper.version, {paper.country: {"value": "CA", "quote": "in Toronto",
+                                                    "page": "4", "note": "Ada's reading"}},
+               reviewer=cast.lead)
+    extraction(kim, paper.version, {paper.country: "KE"}, reviewer=cast.lead,
+               status=Extraction.Status.DRAFT)  # consensus under way: not the data yet
+    extraction(pat, paper.version, {paper.country: "FR"}, reviewer=cast.lead, round="pilot")
+
+    table = extraction_table(cast.project)
+
+    assert [(row.study, row.label, row.value(paper.country)) for row in table.rows] == [
+        (lee, "Lee 2020", "CA")]
+    answer = table.rows[0].answer(paper.country)
+    assert (answer.quote, answer.page, answer.note) == ("in Toronto", "4", "Ada's reading")
+    assert (table.included, table.mode) == (3, "dual")
+
+
+def test_single_mode_takes_the_one_complete_extraction(cast):
+    lee, kim, pat = include_studies(cast, [("Lee, Kim", 2020), ("Kim, Jo", 2019),
+                                           ("Pat, Sam", 2021)])
+    ExtractionSettings.objects.create(project=cast.project, mode=ExtractionSettings.Mode.SINGLE)
+    paper = paper_form(cast.project)
+    extraction(lee, paper.version, {paper.participants: "12"},
+               role=Extraction.Role.EXTRACTOR, reviewer=cast.ada)
+    extraction(kim, paper.version, {paper.participants: "30"},
+               role=Extraction.Role.EXTRACTOR, reviewer=cast.ben, status=Extraction.Status.DRAFT)
+    # Extracted twice before the project switched to single mode: still needs a consensus.
+    for who, n in [(cast.ada, "7"), (cast.ben, "8")]:
+        extraction(pat, paper.version, {paper.participants: n},
+                   role=Extraction.Role.EXTRACTOR, reviewer=who)
+
+    table = extraction_table(cast.project)
+
+    assert [(row.label, row.value(paper.participants)) for row in table.rows] == [
+        ("Lee 2020", "12")]
+    assert table.mode == "single"
+
+
+def test_dual_mode_never_shows_a_complete_extraction_without_consensus(cast):
+    (lee,) = include_studies(cast, [("Lee, Kim", 2020)])
+    paper = paper_form(cast.project)
+    extraction(lee, paper.version, {paper.participants: "12"},
+               role=Extraction.Role.EXTRACTOR, reviewer=cast.ada)
+
+    assert extraction_table(cast.project).rows == []
+
+
+def test_a_study_that_leaves_the_included_set_leaves_the_table(cast):
+    lee, kim = include_studies(cast, [("Lee, Kim", 2020), ("Kim, Jo", 2019)])
+    paper = paper_form(cast.project)
+    for study in (lee, kim):
+        extraction(study, paper.version, {paper.participants: "5"}, reviewer=cast.lead)
+    record = kim.records.get()
+    screening.reopen(Screening.objects.get(record=record, stage=Stage.FULL_TEXT),
+                     membership=cast.lead.memberships.get())
+
+    table = extraction_table(cast.project)
+
+    assert [row.study for row in table.rows] == [lee]
+    assert table.included == 1
+    assert Extraction.objects.filter(study=kim).count() == 1  # kept
+
+
+def test_table_columns_are_live_fields_in_form_order(cast):
+    paper = paper_form(cast.project)
+
+    table = extraction_table(cast.project)
+
+    assert [f.key for f in table.fields] == [
+        "design", "country", "participants", "dose", "summary",
+        "engaged", "activities", "started", "users"]
+    assert [f.key for f in table.columns_of(paper.users)] == ["user_type", "user_role"]
+    assert table.table_fields == [paper.users]
+
+
+def test_a_project_without_a_form_has_an_empty_table(cast):
+    include_studies(cast, [("Lee, Kim", 2020)])
+
+    table = extraction_table(cast.project)
+
+    assert (table.form, table.fields, table.rows, table.included) == (None, [], [], 0)
+
+
+def _settled(cast, n):
+    studies = include_studies(cast, [(f"Author{i}, A", 2000 + i) for i in range(n)])
+    paper = paper_form(cast.project)
+    for study in studies:
+        extraction(study, paper.version, {
+            paper.design: "rct", paper.country: "CA", paper.activities: ["plan", "share"],
+            paper.users: [{"user_type": "clin", "user_role": "Advisor"}]}, reviewer=cast.lead)
+    return paper
+
+
+def _queries(function) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        function()
+    return len(queries)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_table_query_count_is_the_same_for_1_and_3_studies(cast, n):
+    _settled(cast, n)
+
+    count = _queries(lambda: extraction_table(cast.project))
+
+    assert len(extraction_table(cast.project).rows) == n
+    assert count == 7  # settings, form, fields, studies, their reports, extractions, answers
