@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from projects.models import Project
 from references.models import Study
@@ -94,18 +94,18 @@ def study_label(study: Study) -> str:
 
 def form_fields(form: Form) -> tuple[list[Field], dict[int, list[Field]]]:
     """The form's live top-level fields in form order, and each table field's live columns
-    in order: one query. Archived fields and the fields of archived sections are left out."""
-    top: list[Field] = []
-    columns: dict[int, list[Field]] = defaultdict(list)
-    rows = (Field.objects.filter(form=form, archived=False)
-            .select_related("section").order_by("position", "id"))
-    for fld in rows:
-        if fld.parent_id is not None:
-            columns[fld.parent_id].append(fld)
-        elif fld.section is not None and not fld.section.archived:
-            top.append(fld)
+    in order: two queries. Archived fields and the fields of archived sections are left out.
+    Every column (archived too) is prefetched, as `values.display_value` reads them."""
+    top = [fld for fld in (Field.objects.filter(form=form, parent__isnull=True, archived=False)
+                           .select_related("section")
+                           .prefetch_related(Prefetch("columns",
+                                                      queryset=Field.objects.order_by("position",
+                                                                                      "id"))))
+           if fld.section is not None and not fld.section.archived]
     top.sort(key=lambda f: (f.section.position, f.section_id, f.position, f.pk))
-    return top, dict(columns)
+    columns = {fld.pk: [c for c in fld.columns.all() if not c.archived]
+               for fld in top if fld.type == Field.Type.TABLE}
+    return top, columns
 
 
 def extraction_table(project: Project) -> ExtractionTable:
@@ -115,8 +115,8 @@ def extraction_table(project: Project) -> ExtractionTable:
     extraction. A study that left the included set leaves the table (its extractions are
     kept). Blind by construction: no unsettled dual extraction is ever read.
 
-    A fixed number of queries whatever the number of studies (settings, form, fields,
-    included studies and their reports, extractions, answers)."""
+    A fixed number of queries whatever the number of studies (settings, form, fields and
+    their columns, included studies and their reports, extractions, answers)."""
     settings = ExtractionSettings.objects.filter(project=project).first()
     mode = settings.mode if settings else ExtractionSettings.Mode.DUAL
     form = Form.objects.filter(project=project).first()

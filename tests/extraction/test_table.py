@@ -127,4 +127,5 @@ def test_table_query_count_is_the_same_for_1_and_3_studies(cast, n):
     count = _queries(lambda: extraction_table(cast.project))
 
     assert len(extraction_table(cast.project).rows) == n
-    assert count == 7  # settings, form, fields, studies, their reports, extractions, answers
+    # settings, form, fields, columns, studies, their reports, extractions, answers
+    assert count == 8
