@@ -12,6 +12,7 @@ from projects.models import Project
 from references.models import Study
 from screening.queries import included_studies
 
+from . import values
 from .models import Answer, Assignment, Extraction, ExtractionSettings, Field, Form, Round
 
 # ---------------------------------------------------------------------------------------------
@@ -54,6 +55,11 @@ class TableRow:
     def value(self, fld: Field) -> Any:
         answer = self.answers.get(fld.pk)
         return None if answer is None else answer.value
+
+    def display(self, fld: Field) -> str:
+        """The answer as a person reads it (values.display_value): labels, not keys."""
+        answer = self.answers.get(fld.pk)
+        return "" if answer is None else values.display_value(fld, answer.value, answer.other)
 
 
 @dataclass
@@ -155,6 +161,108 @@ def extraction_table(project: Project) -> ExtractionTable:
             for study_id, extraction in sorted(chosen.items())]
     return ExtractionTable(form=form, fields=fields, rows=rows, included=len(studies),
                            mode=mode, columns=columns)
+
+
+# Fields whose answers fall into categories: the table counts them and filters on them.
+SUMMARISED_TYPES = (Field.Type.SINGLE_CHOICE, Field.Type.MULTI_CHOICE, Field.Type.YES_NO,
+                    Field.Type.COUNTRY)
+NO_ANSWER = "__none__"  # the category (and filter) of the studies that left a field empty
+
+
+@dataclass
+class Category:
+    """One answer of a choice field and the studies that gave it. `stale`: a choice no
+    longer on the form that settled answers still name."""
+
+    key: str
+    label: str
+    rows: list[TableRow]
+    stale: bool = False
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class Frequency:
+    field: Field
+    categories: list[Category]
+    studies: int  # the studies counted (a multiple choice's categories add up to more)
+
+
+def answer_keys(fld: Field, value: Any) -> list[str]:
+    """The categories an answer falls into: a choice key, each key of a multiple choice,
+    "yes"/"no"/"unclear", a country code; none when empty."""
+    if values.is_empty(fld, value):
+        return []
+    return list(dict.fromkeys(value)) if isinstance(value, list) else [value]
+
+
+def frequencies(table: ExtractionTable, rows: list[TableRow] | None = None) -> list[Frequency]:
+    """For each choice, yes/no and country field of the table, in form order: how many of
+    `rows` (default: all) gave each answer, and which. Every choice on the form is listed,
+    with n = 0 when no study chose it; choices no longer on the form follow, flagged; "No
+    answer" comes last when some study left the field empty."""
+    rows = table.rows if rows is None else rows
+    summaries = []
+    for fld in table.fields:
+        if fld.type not in SUMMARISED_TYPES:
+            continue
+        behind: dict[str, list[TableRow]] = defaultdict(list)
+        empty = []
+        for row in rows:
+            keys = answer_keys(fld, row.value(fld))
+            if not keys:
+                empty.append(row)
+            for key in keys:
+                behind[key].append(row)
+        categories = _categories(fld, behind)
+        if empty:
+            categories.append(Category(NO_ANSWER, "No answer", empty))
+        summaries.append(Frequency(field=fld, categories=categories, studies=len(rows)))
+    return summaries
+
+
+def _categories(fld: Field, behind: dict[str, list[TableRow]]) -> list[Category]:
+    if fld.type == Field.Type.YES_NO:
+        live = dict(values.YES_NO)
+    elif fld.type == Field.Type.COUNTRY:  # the countries given, most frequent first
+        live = {code: values.COUNTRY_NAMES.get(code, code) for code in
+                sorted(behind, key=lambda c: (-len(behind[c]), values.COUNTRY_NAMES.get(c, c)))}
+    else:
+        live = {c["key"]: c["label"] for c in values.active_choices(fld)}
+        if fld.other_specify:
+            live[values.OTHER] = values.OTHER_LABEL
+    labels = values.choice_labels(fld) if fld.type in values.CHOICE_TYPES else {}
+    categories = [Category(key, label, behind.get(key, [])) for key, label in live.items()]
+    categories += [Category(key, labels.get(key, str(key)), behind[key], stale=True)
+                   for key in behind if key not in live]
+    return categories
+
+
+def filter_rows(table: ExtractionTable, *, text: str = "",
+                answers: dict[int, str] | None = None) -> list[TableRow]:
+    """The rows whose study or answers contain every word of `text` (case-insensitive) and
+    that gave each answer of `answers` ({field id: category key}; NO_ANSWER: left empty)."""
+    words = text.casefold().split()
+    wanted = [(fld, answers[fld.pk]) for fld in table.fields if fld.pk in (answers or {})]
+    kept = []
+    for row in table.rows:
+        if not all(_gave(row, fld, key) for fld, key in wanted):
+            continue
+        if words:
+            haystack = " ".join([row.label, row.title, str(row.study.pk)]
+                                + [row.display(fld) for fld in table.fields]).casefold()
+            if not all(word in haystack for word in words):
+                continue
+        kept.append(row)
+    return kept
+
+
+def _gave(row: TableRow, fld: Field, key: str) -> bool:
+    keys = answer_keys(fld, row.value(fld))
+    return not keys if key == NO_ANSWER else key in keys
 
 
 # ---------------------------------------------------------------------------------------------

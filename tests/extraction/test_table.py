@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from extraction.models import Extraction, ExtractionSettings
-from extraction.queries import extraction_table
+from extraction.queries import NO_ANSWER, extraction_table, filter_rows, frequencies
 from screening import services as screening
 from screening.models import Screening, Stage
 from tests.extraction.tabledata import extraction, include_studies, paper_form
@@ -129,3 +129,97 @@ def test_table_query_count_is_the_same_for_1_and_3_studies(cast, n):
     assert len(extraction_table(cast.project).rows) == n
     # settings, form, fields, columns, studies, their reports, extractions, answers
     assert count == 8
+
+
+def _three_settled(cast):
+    lee, kim, pat = include_studies(cast, [("Lee, Kim", 2020), ("Kim, Jo", 2019),
+                                           ("Pat, Sam", 2021)])
+    paper = paper_form(cast.project)
+    extraction(lee, paper.version, {paper.design: "rct", paper.country: "CA",
+                                    paper.engaged: "yes", paper.activities: ["plan", "share"],
+                                    paper.dose: "2.50"}, reviewer=cast.lead)
+    extraction(kim, paper.version, {paper.design: {"value": "__other__",
+                                                   "other": "Stepped wedge"},
+                                    paper.country: "CA", paper.engaged: "no",
+                                    paper.activities: ["plan"]}, reviewer=cast.lead)
+    extraction(pat, paper.version, {paper.design: "case", paper.country: "KE",
+                                    paper.activities: None,
+                                    paper.users: [{"user_type": "pat", "user_role": "Advisor"},
+                                                  {"user_type": "clin"}]},
+               reviewer=cast.lead)
+    return paper, extraction_table(cast.project)
+
+
+def _summary(frequency):
+    return [(c.key, c.label, [row.label for row in c.rows], c.stale)
+            for c in frequency.categories]
+
+
+def test_frequencies_count_each_answer_and_name_its_studies(cast):
+    paper, table = _three_settled(cast)
+
+    design, country, engaged, activities = frequencies(table)
+
+    assert _summary(design) == [
+        ("rct", "Randomised trial", ["Lee 2020"], False),
+        ("cohort", "Cohort study", [], False),
+        ("qual", "Qualitative study", [], False),
+        ("__other__", "Other", ["Kim 2019"], False),
+        ("case", "Case report", ["Pat 2021"], True),  # archived choice: flagged
+    ]
+    assert _summary(country) == [("CA", "Canada", ["Lee 2020", "Kim 2019"], False),
+                                 ("KE", "Kenya", ["Pat 2021"], False)]
+    assert _summary(engaged) == [("yes", "Yes", ["Lee 2020"], False),
+                                 ("no", "No", ["Kim 2019"], False),
+                                 ("unclear", "Unclear", [], False),
+                                 (NO_ANSWER, "No answer", ["Pat 2021"], False)]
+    assert _summary(activities) == [("plan", "Planning", ["Lee 2020", "Kim 2019"], False),
+                                    ("analyse", "Analysis", [], False),
+                                    ("share", "Sharing results", ["Lee 2020"], False),
+                                    (NO_ANSWER, "No answer", ["Pat 2021"], False)]
+    assert [f.studies for f in (design, country, engaged, activities)] == [3, 3, 3, 3]
+    assert [c.n for c in activities.categories] == [2, 0, 1, 1]
+
+
+def test_frequencies_count_only_the_rows_given(cast):
+    paper, table = _three_settled(cast)
+    canadian = filter_rows(table, answers={paper.country.pk: "CA"})
+
+    design = frequencies(table, canadian)[0]
+
+    assert [(c.key, c.n) for c in design.categories] == [
+        ("rct", 1), ("cohort", 0), ("qual", 0), ("__other__", 1)]
+    assert design.studies == 2
+
+
+@pytest.mark.parametrize(("text", "answers", "expected"), [
+    ("", {"design": "rct"}, ["Lee 2020"]),
+    ("", {"activities": "plan"}, ["Lee 2020", "Kim 2019"]),
+    ("", {"engaged": NO_ANSWER}, ["Pat 2021"]),
+    ("", {"activities": "plan", "engaged": "no"}, ["Kim 2019"]),
+    ("stepped", {}, ["Kim 2019"]),  # the "other, specify" text
+    ("KENYA", {}, ["Pat 2021"]),  # a country's name, not its code
+    ("advisor", {}, ["Pat 2021"]),  # a repeating table's cell
+    ("pat partnerships", {}, ["Pat 2021"]),  # the label and the title
+    ("lee", {"country": "CA"}, ["Lee 2020"]),
+    ("lee", {"country": "KE"}, []),
+])
+def test_filter_rows_by_words_and_answers(cast, text, answers, expected):
+    paper, table = _three_settled(cast)
+    by_key = {f.key: f for f in table.fields}
+
+    rows = filter_rows(table, text=text,
+                       answers={by_key[key].pk: value for key, value in answers.items()})
+
+    assert [row.label for row in rows] == expected
+
+
+def test_rows_display_answers_as_people_read_them(cast):
+    paper, table = _three_settled(cast)
+    lee, kim, pat = table.rows
+
+    assert [lee.display(f) for f in (paper.design, paper.country, paper.engaged,
+                                     paper.activities, paper.dose, paper.summary)] == [
+        "Randomised trial", "Canada", "Yes", "Planning; Sharing results", "2.50 h", ""]
+    assert kim.display(paper.design) == "Other: Stepped wedge"
+    assert pat.display(paper.users) == "User type: Patient; Role: Advisor\nUser type: Clinician"
