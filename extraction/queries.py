@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch, Q
 
+from accounts.models import User
 from projects.models import Project
 from references.models import Study
 from screening.queries import included_studies
 
-from . import values
+from . import agreement, values
 from .models import Answer, Assignment, Extraction, ExtractionSettings, Field, Form, Round
 
 # ---------------------------------------------------------------------------------------------
@@ -183,6 +185,10 @@ class Category:
     def n(self) -> int:
         return len(self.rows)
 
+    @property
+    def names(self) -> str:
+        return "; ".join(row.label for row in self.rows)
+
 
 @dataclass
 class Frequency:
@@ -265,6 +271,39 @@ def _gave(row: TableRow, fld: Field, key: str) -> bool:
     return not keys if key == NO_ANSWER else key in keys
 
 
+@dataclass(frozen=True)
+class ShownCell:
+    field: Field
+    text: str  # values.display_value
+    answer: TableAnswer | None
+    stale: bool  # names a choice no longer on the form
+
+
+def shown_cells(table: ExtractionTable,
+                rows: list[TableRow]) -> list[tuple[TableRow, list[ShownCell]]]:
+    """Each row with its cells as the page shows them, in the table's field order."""
+    shown = []
+    for row in rows:
+        cells = []
+        for fld in table.fields:
+            answer = row.answer(fld)
+            cells.append(ShownCell(fld, row.display(fld), answer,
+                                   answer is not None and values.is_stale(fld, answer.value)))
+        shown.append((row, cells))
+    return shown
+
+
+def section_spans(fields: list[Field]) -> list[tuple[str, int]]:
+    """(section title, number of consecutive fields) for a header row over the fields."""
+    spans: list[tuple[str, int, int | None]] = []
+    for fld in fields:
+        if spans and spans[-1][0] == fld.section.title and spans[-1][2] == fld.section_id:
+            spans[-1] = (spans[-1][0], spans[-1][1] + 1, fld.section_id)
+        else:
+            spans.append((fld.section.title, 1, fld.section_id))
+    return [(title, n) for title, n, _id in spans]
+
+
 # ---------------------------------------------------------------------------------------------
 # Which studies are extracted, by whom, and how far each has got.
 
@@ -334,3 +373,137 @@ def round_assignments(project: Project, round: str, study_ids=None) -> dict[int,
     for assignment in rows:
         found[assignment.study_id].append(assignment)
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing two extractions: the pilot's agreement and the consensus page.
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
+
+
+def _canonical(fld: Field, value: Any) -> Any:
+    """`value` in a form where two answers that mean the same compare equal: decimals by
+    number ("7.50" is 7.5), texts with their runs of spaces as one, a multiple choice as a
+    set of keys, a table row by row (rows in their order, cells by column)."""
+    kind = fld.type
+    if kind == Field.Type.DECIMAL and isinstance(value, str):
+        try:
+            return Decimal(value).normalize()
+        except ArithmeticError:
+            return value
+    if kind in (Field.Type.SHORT_TEXT, Field.Type.LONG_TEXT) and isinstance(value, str):
+        return " ".join(value.split())
+    if kind == Field.Type.MULTI_CHOICE and isinstance(value, list):
+        return tuple(sorted(value))
+    if kind == Field.Type.TABLE and isinstance(value, list):
+        columns = {c.key: c for c in fld.columns.all()}
+        return tuple(
+            tuple(sorted((key, _canonical(columns[key], cell) if key in columns
+                          else _frozen(cell)) for key, cell in row.items()))
+            for row in value if isinstance(row, dict))
+    return _frozen(value)
+
+
+def comparable(fld: Field, answer: Answer | None) -> tuple | None:
+    """An answer reduced to what two extractors must agree on: None when empty, else
+    (canonical value, "other, specify" text). Quotes and pages are evidence, not the
+    answer: they never make two answers differ."""
+    if answer is None or values.is_empty(fld, answer.value):
+        return None
+    return (_canonical(fld, answer.value), " ".join((answer.other or "").split()))
+
+
+def consensus_pair(study: Study) -> list[Extraction]:
+    """The study's complete main-round extractions, first made first (at most two are
+    compared): with their reviewers."""
+    return list(Extraction.objects.filter(
+        study=study, round=Round.MAIN, role=Extraction.Role.EXTRACTOR,
+        status=Extraction.Status.COMPLETE).select_related("reviewer").order_by("id")[:2])
+
+
+def consensus_of(study: Study) -> Extraction | None:
+    return (Extraction.objects.filter(study=study, round=Round.MAIN,
+                                      role=Extraction.Role.CONSENSUS)
+            .select_related("reviewer").first())
+
+
+def live_fields(form: Form) -> list[Field]:
+    """The form's top-level fields now on it (not archived, in a section not archived), in
+    form order (as `form_fields`), each with its columns prefetched: `values` reads a
+    table's columns from there."""
+    fields = list(Field.objects.filter(form=form, archived=False, parent__isnull=True,
+                                       section__archived=False)
+                  .select_related("section").prefetch_related("columns"))
+    fields.sort(key=lambda f: (f.section.position, f.section_id, f.position, f.pk))
+    return fields
+
+
+CATEGORICAL_TYPES = (Field.Type.SINGLE_CHOICE, Field.Type.YES_NO)
+
+
+@dataclass
+class PilotReport:
+    """The pilot round: its studies and reviewers (A first, by id), how many studies both
+    have completed, and per field the figures over those (`agreement.FieldAgreement`)."""
+
+    studies: list[Study]
+    reviewers: list  # [A, B]
+    compared: list[int]  # ids of the studies both completed, in study order
+    fields: list[agreement.FieldAgreement]
+    answers: dict[tuple[int, int, int], Answer]  # (study, reviewer, field) -> answer
+    form_fields: list[Field] = field(default_factory=list)  # in the order of `fields`
+
+    @property
+    def started(self) -> bool:
+        return bool(self.studies)
+
+
+def pilot_report(project: Project) -> PilotReport:
+    """Agreement of the pilot's two reviewers, per field of the form as it is now, over the
+    pilot studies both have completed (a pair still in progress shows nothing: a reviewer
+    never reads the other's answers early). A fixed number of queries."""
+    assignments = list(Assignment.objects.filter(project=project, round=Round.PILOT)
+                       .order_by("study_id", "reviewer_id"))
+    study_ids = sorted({a.study_id for a in assignments})
+    reviewer_ids = sorted({a.reviewer_id for a in assignments})
+    users = User.objects.in_bulk(reviewer_ids)
+    reviewers = [users[pk] for pk in reviewer_ids]
+    studies = list(Study.objects.filter(pk__in=study_ids).prefetch_related(
+        "records").order_by("id"))
+    complete: dict[int, dict[int, Extraction]] = defaultdict(dict)
+    for extraction in Extraction.objects.filter(
+            project=project, round=Round.PILOT, role=Extraction.Role.EXTRACTOR,
+            status=Extraction.Status.COMPLETE, study_id__in=study_ids,
+            reviewer_id__in=reviewer_ids):
+        complete[extraction.study_id][extraction.reviewer_id] = extraction
+    compared = [sid for sid in study_ids if len(reviewer_ids) == 2
+                and len(complete.get(sid, {})) == 2]
+    form = Form.objects.filter(project=project).first()
+    if form is None or not compared:
+        return PilotReport(studies, reviewers, compared, [], {})
+    live = live_fields(form)
+    extraction_ids = {e.pk: (sid, rid) for sid in compared
+                      for rid, e in complete[sid].items()}
+    answers = {}
+    for answer in Answer.objects.filter(extraction_id__in=list(extraction_ids)):
+        sid, rid = extraction_ids[answer.extraction_id]
+        answers[(sid, rid, answer.field_id)] = answer
+    a, b = reviewer_ids
+    figures = []
+    for fld in live:
+        pairs = [(sid, comparable(fld, answers.get((sid, a, fld.pk))),
+                  comparable(fld, answers.get((sid, b, fld.pk)))) for sid in compared]
+        kind = ("categorical" if fld.type in CATEGORICAL_TYPES else
+                "multiple" if fld.type == Field.Type.MULTI_CHOICE else "other")
+        choices = [c["key"] for c in values.active_choices(fld)]
+        if fld.other_specify:
+            choices.append(values.OTHER)
+        figures.append(agreement.field_agreement(fld.key, fld.label, pairs, kind=kind,
+                                                 choices=choices))
+    return PilotReport(studies, reviewers, compared, figures, answers, live)

@@ -1,11 +1,16 @@
 """The extraction table: which studies and values it holds, its page, filters and summaries."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from extraction import views
 from extraction.models import Extraction, ExtractionSettings
 from extraction.queries import NO_ANSWER, extraction_table, filter_rows, frequencies
+from projects.models import Job
 from screening import services as screening
 from screening.models import Screening, Stage
 from tests.extraction.tabledata import extraction, include_studies, paper_form
@@ -223,3 +228,113 @@ def test_rows_display_answers_as_people_read_them(cast):
         "Randomised trial", "Canada", "Yes", "Planning; Sharing results", "2.50 h", ""]
     assert kim.display(paper.design) == "Other: Stepped wedge"
     assert pat.display(paper.users) == "User type: Patient; Role: Advisor\nUser type: Clinician"
+
+
+def _url(cast, name="extraction:table"):
+    return reverse(name, args=[cast.project.slug])
+
+
+def _cells(html, study):
+    """{field key: cell text} of the study's row on the page."""
+    row = re.search(rf'<tr id="study-{study.pk}">(.*?)</tr>', html, re.S).group(1)
+    return {key: re.sub(r"\s+", " ", re.sub(r"<span.*?</span>|<br>", " ", text, flags=re.S))
+            .strip() for key, text in re.findall(r'<td data-field="(\w+)">(.*?)</td>', row, re.S)}
+
+
+def test_table_page_shows_each_studys_settled_answers(cast, client_for):
+    paper, table = _three_settled(cast)
+    lee, kim, pat = (row.study for row in table.rows)
+
+    response = client_for(cast.viewer).get(_url(cast))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert _cells(html, lee) == {
+        "design": "Randomised trial", "country": "Canada", "participants": "",
+        "dose": "2.50 h", "summary": "", "engaged": "Yes",
+        "activities": "Planning; Sharing results", "started": "", "users": ""}
+    assert _cells(html, kim)["design"] == "Other: Stepped wedge"
+    assert _cells(html, pat)["users"] == "User type: Patient; Role: Advisor User type: Clinician"
+    assert "answer no longer on the form" in re.search(
+        rf'<tr id="study-{pat.pk}">.*?</tr>', html, re.S).group(0)
+    assert re.search(r'<p id="table-counts">\s*<strong>3</strong> of 3 included studies',
+                     html)
+
+
+def test_table_page_filters_rows_and_counts_over_them(cast, client_for):
+    paper, table = _three_settled(cast)
+    lee, kim, pat = (row.study for row in table.rows)
+
+    response = client_for(cast.viewer).get(_url(cast), {"a_activities": "plan", "q": ""})
+
+    html = response.content.decode()
+    assert [int(i) for i in re.findall(r'<tr id="study-(\d+)">', html)] == [lee.pk, kim.pk]
+    design = re.search(r'data-summary="design".*?</section>', html, re.S).group(0)
+    assert re.findall(r'data-category="(\w+)".*?<td class="text-end" data-n>(\d+)</td>',
+                      design, re.S) == [("rct", "1"), ("cohort", "0"), ("qual", "0"),
+                                        ("__other__", "1")]
+    assert '<span data-studies>Lee 2020</span>' in design
+    assert '<span data-count="matching">2</span> match the filters' in html
+
+
+def test_table_page_ignores_a_filter_on_an_answer_it_does_not_know(cast, client_for):
+    _three_settled(cast)
+
+    response = client_for(cast.viewer).get(_url(cast), {"a_design": "nonsense"})
+
+    assert len(re.findall(r'<tr id="study-\d+">', response.content.decode())) == 3
+
+
+def test_table_page_shows_one_page_of_rows(cast, client_for, monkeypatch):
+    monkeypatch.setattr(views, "TABLE_PAGE_SIZE", 2)
+    paper, table = _three_settled(cast)
+    pat = table.rows[2].study
+
+    response = client_for(cast.viewer).get(_url(cast), {"page": "2"})
+
+    html = response.content.decode()
+    assert [int(i) for i in re.findall(r'<tr id="study-(\d+)">', html)] == [pat.pk]
+    assert "Studies 3–3 of 3" in html
+    # The summaries count every study, not only the page's.
+    assert re.search(r'data-summary="country".*?data-category="CA".*?data-n>(\d+)<', html,
+                     re.S).group(1) == "2"
+
+
+def test_outsider_gets_404_on_the_table(cast, client_for):
+    _three_settled(cast)
+
+    assert client_for(cast.outsider).get(_url(cast)).status_code == 404
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_table_page_query_count_is_the_same_for_1_and_3_studies(cast, client_for, n):
+    _settled(cast, n)
+    client = client_for(cast.viewer)
+    client.get(_url(cast))  # the session is loaded once
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(_url(cast), {"a_design": "rct", "q": "author"})
+
+    assert len(re.findall(r'<tr id="study-\d+">', response.content.decode())) == n
+    # session, user, membership, then the table's 8
+    assert len(queries) == 11
+
+
+def test_export_starts_a_job_and_shows_it(cast, client_for, django_capture_on_commit_callbacks):
+    client = client_for(cast.viewer)
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(_url(cast, "extraction:table_export"), {"format": "xlsx"})
+
+    job = Job.objects.get()
+    assert (job.kind, job.params, job.started_by, job.label) == (
+        "extraction_export", {"format": "xlsx"}, cast.viewer, "Extraction table as XLSX")
+    assert response["Location"] == reverse("projects:job", args=[cast.project.slug, job.pk])
+
+
+def test_export_in_an_unknown_format_starts_nothing(cast, client_for):
+    response = client_for(cast.lead).post(_url(cast, "extraction:table_export"),
+                                          {"format": "pdf"}, follow=True)
+
+    assert Job.objects.count() == 0
+    assert "Choose CSV or XLSX." in response.content.decode()

@@ -61,6 +61,8 @@ ACCESS = {
     "screening:reasons": (None, Role.LEAD),
     "screening:agreement_csv": (Role.VIEWER, None),
     "extraction:home": (Role.VIEWER, None),
+    "extraction:table": (Role.VIEWER, None),
+    "extraction:table_export": (None, Role.VIEWER),  # settled data only: any member
 }
 
 RANK = {None: 0, "outsider": 0, Role.VIEWER: 1, Role.REVIEWER: 2, Role.LEAD: 3}
