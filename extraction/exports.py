@@ -4,10 +4,11 @@ CSV per sheet), built from `queries.extraction_table`, so they hold what the pag
 Sheets: "Studies" (one row per study, one column per field, headed by the field labels),
 one sheet per repeating table (one row per table row, keyed by study), and "Evidence"
 (every answer with a quote, page or consensus note). Choices are written as their labels
-("Other: <text>" for other, specify), numbers as numbers (decimals exactly, as typed), dates
-as dates. Every text cell goes through `projects.csvsafe.safe_cell` in both formats: a cell
-that starts with "=", "+", "-" or "@" is a formula in a spreadsheet (openpyxl even writes a
-string starting with "=" as one).
+("Other: <text>" for other, specify), numbers as numbers (a CSV keeps a decimal's digits as
+typed; XLSX holds Excel's double-precision number), dates as dates. Every text cell goes
+through `projects.csvsafe.safe_cell` in both formats: a cell that starts with "=", "+", "-"
+or "@" is a formula in a spreadsheet (openpyxl even writes a string starting with "=" as
+one). XLSX also drops the control characters its XML cannot hold.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def _frame(rows: list[list[Any]], header: list[str]) -> pd.DataFrame:
 
 
 def _unique_sheet_name(label: str, taken: set[str]) -> str:
-    base = _SHEET_NAME_BAD.sub(" ", label).strip().strip("'") or "Table"
+    base = re.sub(r"\s+", " ", _SHEET_NAME_BAD.sub(" ", label)).strip().strip("'") or "Table"
     name, n = base[:SHEET_NAME_MAX], 1
     while name.casefold() in taken:
         n += 1
