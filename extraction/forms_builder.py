@@ -679,3 +679,11 @@ def _reorder(rows: list, order: list) -> None:
             changed.append(row)
     if changed:
         type(rows[0]).objects.bulk_update(changed, ["position"])
+
+
+def older_version_extractions(form: Form) -> list[Extraction]:
+    """Extractions made on a version older than the form's current one, for the lead to see
+    (and have updated): study, reviewer, round and version, by study."""
+    return list(Extraction.objects.filter(version__form=form, version__number__lt=form.version)
+                .select_related("version", "reviewer", "study")
+                .order_by("study_id", "role", "id"))

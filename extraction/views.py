@@ -5,8 +5,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.access import get_project_for_user
+from projects.models import Role
 
-from . import jobs, queries
+from . import forms_builder, jobs, queries
 from .forms import TableFilterForm
 
 
@@ -14,7 +15,9 @@ from .forms import TableFilterForm
 @require_GET
 def home(request, slug):
     project = get_project_for_user(request, slug)
-    return render(request, "extraction/home.html", {"project": project, "section": "extraction"})
+    return render(request, "extraction/home.html", {
+        "project": project, "section": "extraction", "form": forms_builder.get_form(project),
+        "is_lead": project.membership.has_role(Role.LEAD)})
 
 
 TABLE_PAGE_SIZE = 50

@@ -61,6 +61,12 @@ ACCESS = {
     "screening:reasons": (None, Role.LEAD),
     "screening:agreement_csv": (Role.VIEWER, None),
     "extraction:home": (Role.VIEWER, None),
+    "extraction:form": (Role.LEAD, Role.LEAD),
+    "extraction:section": (None, Role.LEAD),
+    "extraction:field": (Role.LEAD, Role.LEAD),
+    "extraction:preview": (Role.VIEWER, Role.VIEWER),  # posting only checks answers
+    "extraction:form_export": (Role.VIEWER, None),
+    "extraction:form_import": (Role.LEAD, Role.LEAD),
     "extraction:table": (Role.VIEWER, None),
     "extraction:table_export": (None, Role.VIEWER),  # settled data only: any member
 }
@@ -115,6 +121,12 @@ def url_kwargs(cast, client) -> dict:
                      message="boom")
     job.result_file.save("report.json", ContentFile(b"{}"))
     invitation = InvitationFactory(project=cast.project, invited_by=cast.lead)
+    from extraction import forms_builder
+
+    form = forms_builder.ensure_form(cast.project, user=cast.lead)
+    form_section = forms_builder.add_section(form, title="Study", user=cast.lead)
+    form_field = forms_builder.add_field(form_section, user=cast.lead, spec=forms_builder
+                                         .FieldSpec(label="Country", type="country"))
     return {
         "slug": cast.project.slug,
         "membership_id": cast.ben.memberships.get().pk,
@@ -125,6 +137,8 @@ def url_kwargs(cast, client) -> dict:
         "pair_id": pair.pk,
         "token": token,
         "stage": "title_abstract",
+        "section_id": form_section.pk,
+        "field_id": form_field.pk,
     }
 
 
