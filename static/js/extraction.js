@@ -35,8 +35,8 @@ document.addEventListener("DOMContentLoaded", () => {
   // Drag and drop: [data-sortable] holds [draggable] items with data-id. With data-url the
   // new order is posted at once (action=reorder, order=ids); without, only the page's order
   // (and its hidden inputs) changes and the form's Save keeps it.
-  let dragged = null;
   document.querySelectorAll("[data-sortable]").forEach((list) => {
+    let dragged = null; // per list: a field dragged inside a section card is not the card
     list.addEventListener("dragstart", (event) => {
       dragged = event.target.closest("[draggable=true]");
       if (dragged && dragged.parentElement === list) event.dataTransfer.effectAllowed = "move";

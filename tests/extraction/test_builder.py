@@ -500,6 +500,9 @@ def test_a_lead_builds_a_form_through_the_pages(cast, client_for):
         ("type", "short_text"), ("stage", "multi_choice")]
     assert [c["label"] for c in doc["sections"][0]["fields"][1]["choices"]] == [
         "Participatory action research", "Codesign"]
+    page = client.get(builder_url("field", table.pk)).content.decode()
+    assert '<span class="fw-semibold">Type</span>' in page
+    assert '<span class="fw-semibold">Stage</span>' in page
 
 
 def test_the_field_page_renames_archives_and_reorders_choices(cast, form, section, client_for):
