@@ -19,7 +19,7 @@ from projects.models import Project
 
 from . import bulk, holds
 from .dedup import DedupRecord, find_duplicates
-from .models import DuplicateCandidate, Record, Study
+from .models import DuplicateCandidate, DuplicateDecisionBatch, Record, Study
 
 Progress = Callable[..., None]
 
@@ -206,6 +206,15 @@ def _primaries(links: dict[int, int | None], clusters: _Clusters,
 
 HELD_REASON = "both records carry screening decisions: a person decides"
 CHANGED_REASON = "a record changed while the deduplication ran: a person decides"
+# The rules this module sends pairs by (DuplicateCandidate.rule); the matcher's own are
+# references.dedup.RULES, whose sentences win where both name a rule.
+HELD_RULE, CHANGED_RULE, UNMERGED_RULE = "held", "changed", "unmerged"
+RULE_SENTENCES = {
+    HELD_RULE: "Both records carry decisions of later stages (screening, extraction): only a "
+               "person merges them.",
+    CHANGED_RULE: "A record changed while the deduplication ran, so it did not merge them.",
+    UNMERGED_RULE: "A lead undid the merge of these two records.",
+}
 
 
 def _apply(project, user, progress, loaded: _Loaded, changes, clusters, result,
@@ -228,20 +237,20 @@ def _apply(project, user, progress, loaded: _Loaded, changes, clusters, result,
         "record_a_id", "record_b_id"))
     new: dict[tuple[int, int], DuplicateCandidate] = {}
 
-    def ask(a: int, b: int, score: float, reasons: list[str]) -> None:
+    def ask(a: int, b: int, score: float, reasons: list[str], rule: str) -> None:
         key = (min(a, b), max(a, b))
         if key not in existing and key not in new:
             new[key] = DuplicateCandidate(project=project, record_a_id=key[0],
                                           record_b_id=key[1], score=round(score, 4),
-                                          reasons=reasons)
+                                          reasons=reasons, rule=rule)
 
     for a, b in held_pairs:
-        ask(a, b, 1.0, [HELD_REASON])
+        ask(a, b, 1.0, [HELD_REASON], HELD_RULE)
     for rid, primary in missed:
-        ask(rid, primary, 1.0, [CHANGED_REASON])
+        ask(rid, primary, 1.0, [CHANGED_REASON], CHANGED_RULE)
     for p in result.possible:
         if clusters.find(p.a) != clusters.find(p.b):
-            ask(p.a, p.b, p.score, list(p.reasons))
+            ask(p.a, p.b, p.score, list(p.reasons), getattr(p, "rule", ""))
     DuplicateCandidate.objects.bulk_create(new.values(), batch_size=2000)
     report = DedupReport(
         records=len(loaded.records), merged=merged,
@@ -320,12 +329,14 @@ def _drop_empty_studies(study_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def decide_duplicate(candidate: DuplicateCandidate, *, primary: Record, user) -> None:
+def decide_duplicate(candidate: DuplicateCandidate, *, primary: Record, user,
+                     batch: DuplicateDecisionBatch | None = None) -> None:
     """A person says the pair is one record: the other one (and anything that pointed at
     it) becomes a duplicate of `primary`'s group and moves into its study. Decisions later
     stages made on the records that become duplicates are handed to the primary by their
     merge handlers (`holds.on_merge`), in this transaction. Under the project's
-    deduplication lock, with the records locked: never interleaved with a run or a vote."""
+    deduplication lock, with the records locked: never interleaved with a run or a vote.
+    The pair keeps what moved (`moved`), so a group decision (`batch`) can be undone."""
     lock_project(candidate.project_id)
     candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.status != DuplicateCandidate.Status.PENDING:
@@ -344,13 +355,17 @@ def decide_duplicate(candidate: DuplicateCandidate, *, primary: Record, user) ->
     # under us from here on.
     rows = list(Record.objects.select_for_update(no_key=True).filter(
         Q(pk__in=[keep_id, other_root]) | Q(duplicate_of_id__in=[keep_id, other_root]))
-        .order_by("id").values_list("id", "duplicate_of_id", "hold", "study_id"))
-    links = {rid: dup_of for rid, dup_of, _h, _s in rows}
+        .order_by("id").values_list("id", "duplicate_of_id", "hold", "study_id",
+                                    "merged_by_id", "merged_at"))
+    links = {rid: dup_of for rid, dup_of, *_rest in rows}
     if links.get(keep_id, 0) is not None or links.get(other_root, 0) is not None:
         raise DedupError("These records changed meanwhile: reload the page and decide again.")
-    studies = {rid: study for rid, _d, _h, study in rows}
-    moving = [(rid, hold) for rid, dup_of, hold, _s in rows
+    studies = {rid: study for rid, _d, _h, study, *_rest in rows}
+    moving = [(rid, hold) for rid, dup_of, hold, *_rest in rows
               if rid == other_root or dup_of == other_root]
+    before = {str(rid): [dup_of, study, by, at and at.isoformat()]
+              for rid, dup_of, _h, study, by, at in rows
+              if rid == other_root or dup_of == other_root}
     study_held = [rid for rid, hold in moving if hold & holds.STUDY_HOLDS]
     if study_held:
         raise DedupError(f"The study of record #{study_held[0]} has an extraction or coding: "
@@ -362,24 +377,30 @@ def decide_duplicate(candidate: DuplicateCandidate, *, primary: Record, user) ->
         raise DedupError("These records changed meanwhile: reload the page and decide again.")
     candidate.status = DuplicateCandidate.Status.DUPLICATE
     candidate.decided_by, candidate.decided_at = user, timezone.now()
-    candidate.save(update_fields=["status", "decided_by", "decided_at"])
+    candidate.decided_in = batch
+    candidate.moved = {"into": keep_id, "records": before}
+    candidate.save(update_fields=["status", "decided_by", "decided_at", "decided_in", "moved"])
     audit.record(project=candidate.project, actor=user, action="duplicate.confirm",
                  target=candidate, after={"primary": keep_id, "duplicate": other.pk,
-                                          "held": [rid for rid, hold in moving if hold]})
+                                          "held": [rid for rid, hold in moving if hold],
+                                          **({"batch": batch.pk} if batch else {})})
 
 
 @transaction.atomic
-def decide_not_duplicate(candidate: DuplicateCandidate, *, user) -> None:
+def decide_not_duplicate(candidate: DuplicateCandidate, *, user,
+                         batch: DuplicateDecisionBatch | None = None) -> None:
     lock_project(candidate.project_id)
     candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.status != DuplicateCandidate.Status.PENDING:
         raise DedupError("This pair was decided already.")
     candidate.status = DuplicateCandidate.Status.NOT_DUPLICATE
     candidate.decided_by, candidate.decided_at = user, timezone.now()
-    candidate.save(update_fields=["status", "decided_by", "decided_at"])
+    candidate.decided_in = batch
+    candidate.save(update_fields=["status", "decided_by", "decided_at", "decided_in"])
     audit.record(project=candidate.project, actor=user, action="duplicate.reject",
                  target=candidate, after={"records": [candidate.record_a_id,
-                                                      candidate.record_b_id]})
+                                                      candidate.record_b_id],
+                                          **({"batch": batch.pk} if batch else {})})
 
 
 @transaction.atomic
@@ -394,10 +415,12 @@ def unmerge(record: Record, *, user) -> None:
         raise DedupError("This record is not a duplicate.")
     primary_id = record.duplicate_of_id
     a, b = sorted([record.pk, primary_id])
+    answer = {"project": record.project, "status": DuplicateCandidate.Status.NOT_DUPLICATE,
+              "decided_by": user, "decided_at": timezone.now(), "decided_in": None,
+              "moved": {}}
     DuplicateCandidate.objects.update_or_create(
-        record_a_id=a, record_b_id=b,
-        defaults={"project": record.project, "status": DuplicateCandidate.Status.NOT_DUPLICATE,
-                  "decided_by": user, "decided_at": timezone.now()},
+        record_a_id=a, record_b_id=b, defaults=answer,
+        create_defaults={**answer, "rule": UNMERGED_RULE},
     )
     study = Study.objects.create(project=record.project)
     changed = Record.objects.filter(pk=record.pk, duplicate_of_id=primary_id).update(
@@ -407,3 +430,186 @@ def unmerge(record: Record, *, user) -> None:
     audit.record(project=record.project, actor=user, action="record.unmerge", target=record,
                  before={"duplicate_of": primary_id, "study": record.study_id},
                  after={"duplicate_of": None, "study": study.pk})
+
+
+@transaction.atomic
+def reopen_pair(candidate: DuplicateCandidate, *, user) -> None:
+    """A pair a person kept apart goes back to the queue, pending (a merged pair is undone
+    from its record's page, by `unmerge`). Under the deduplication lock, as every decision."""
+    lock_project(candidate.project_id)
+    candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != DuplicateCandidate.Status.NOT_DUPLICATE:
+        raise DedupError("Only a pair kept apart goes back to the queue; undo a merge from "
+                         "the record's page.")
+    before = {"status": candidate.status, "batch": candidate.decided_in_id}
+    _to_pending(candidate)
+    audit.record(project=candidate.project, actor=user, action="duplicate.reopen",
+                 target=candidate, before=before, after={"status": candidate.status})
+
+
+def _to_pending(candidate: DuplicateCandidate) -> None:
+    candidate.status = DuplicateCandidate.Status.PENDING
+    candidate.decided_by = candidate.decided_at = candidate.decided_in = None
+    candidate.moved = {}
+    candidate.save(update_fields=["status", "decided_by", "decided_at", "decided_in",
+                                  "moved"])
+
+
+# ---------------------------------------------------------------------------------------
+# Group decisions: a lead decides every pending pair of one signature at once
+# ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_batch(project: Project, *, pair_ids: list[int], decision: str, signature: str,
+                 description: str, user) -> DuplicateDecisionBatch:
+    """Record a lead's decision on a group of pairs, before it is applied (by
+    `decide_group`, in a job). Only the project's pairs that are still pending are kept."""
+    if decision not in DuplicateDecisionBatch.Decision.values:
+        raise DedupError("Choose merge all or keep all apart.")
+    pending = set(DuplicateCandidate.objects.filter(
+        project=project, status=DuplicateCandidate.Status.PENDING, pk__in=pair_ids)
+        .values_list("pk", flat=True))
+    kept = [pk for pk in dict.fromkeys(pair_ids) if pk in pending]
+    if not kept:
+        raise DedupError("No pair of this group is waiting for a decision any more.")
+    return DuplicateDecisionBatch.objects.create(
+        project=project, decision=decision, signature=signature, description=description,
+        pair_ids=kept, decided_by=user)
+
+
+def decide_group(batch: DuplicateDecisionBatch, *,
+                 progress: Progress | None = None) -> DuplicateDecisionBatch:
+    """Apply a group decision: every pair through `decide_duplicate` (keeping the earlier
+    record of each) or `decide_not_duplicate`, so holds, locks and the log are those of a
+    single decision. Each pair is its own transaction, so progress shows and a job stopped
+    halfway can be run again: pairs this batch decided already are passed over. A pair
+    decided meanwhile, or whose records changed, is skipped and reported in `skipped`."""
+    progress = progress or (lambda *a, **k: None)
+    if batch.status != DuplicateDecisionBatch.Status.DECIDING:
+        raise DedupError("This group decision was applied already.")
+    user = batch.decided_by
+    pairs = DuplicateCandidate.objects.filter(project_id=batch.project_id).only(
+        "id", "project_id", "record_a_id", "record_b_id", "decided_in_id").in_bulk(
+        batch.pair_ids)
+    skipped = []
+    total = len(batch.pair_ids)
+    progress(0, total, "Deciding the pairs")
+    for done, pk in enumerate(batch.pair_ids, 1):
+        pair = pairs.get(pk)
+        if pair is None:
+            skipped.append({"pair": pk, "records": [], "reason": "This pair is gone."})
+        elif pair.decided_in_id != batch.pk:
+            try:
+                if batch.decision == DuplicateDecisionBatch.Decision.DUPLICATE:
+                    decide_duplicate(pair, primary=Record(pk=pair.record_a_id), user=user,
+                                     batch=batch)
+                else:
+                    decide_not_duplicate(pair, user=user, batch=batch)
+            except DedupError as exc:
+                skipped.append({"pair": pk, "records": [pair.record_a_id, pair.record_b_id],
+                                "reason": str(exc)})
+        progress(done, total)
+    with transaction.atomic():
+        batch.status = DuplicateDecisionBatch.Status.DECIDED
+        batch.skipped, batch.finished_at = skipped, timezone.now()
+        batch.save(update_fields=["status", "skipped", "finished_at"])
+        decided = sorted(batch.pairs.values_list("pk", flat=True))
+        audit.record(project=batch.project, actor=user, action="duplicate.group",
+                     target=batch, after={"decision": batch.decision,
+                                          "signature": batch.signature, "pairs": decided,
+                                          "skipped": [s["pair"] for s in skipped]})
+    return batch
+
+
+@transaction.atomic
+def request_undo(batch: DuplicateDecisionBatch, *, user) -> DuplicateDecisionBatch:
+    """Claim a group decision for undoing (once: a second request is refused)."""
+    if not DuplicateDecisionBatch.objects.filter(
+            pk=batch.pk, status=DuplicateDecisionBatch.Status.DECIDED).update(
+            status=DuplicateDecisionBatch.Status.UNDOING, undone_by=user):
+        raise DedupError("Only an applied group decision can be undone, once.")
+    batch.refresh_from_db()
+    return batch
+
+
+def undo_group(batch: DuplicateDecisionBatch, *, progress: Progress | None = None) -> list[int]:
+    """Undo a group decision as a whole, last pair first: each pair it kept apart goes back
+    to pending, and each merge it made is taken back (the records that moved get their link
+    and study back, or a new study if theirs is gone) and its pair goes back to pending, not
+    to "not duplicate". Decisions a merge carried to the primary stay there, as with
+    `unmerge`. A pair decided again since, or whose records changed since, is left as it is
+    and reported in `undo_skipped`. Each pair is its own transaction (see decide_group).
+    Answers the pairs that are pending again."""
+    progress = progress or (lambda *a, **k: None)
+    if batch.status != DuplicateDecisionBatch.Status.UNDOING:
+        raise DedupError("This group decision is not being undone.")
+    user = batch.undone_by
+    not_decided = {s["pair"] for s in batch.skipped}
+    pairs = [pk for pk in reversed(batch.pair_ids) if pk not in not_decided]
+    skipped = []
+    progress(0, len(pairs), "Undoing the decisions")
+    for done, pk in enumerate(pairs, 1):
+        try:
+            _undo_pair(pk, batch, user)
+        except DedupError as exc:
+            skipped.append({"pair": pk, "reason": str(exc)})
+        progress(done, len(pairs))
+    reopened = sorted(set(pairs) - {s["pair"] for s in skipped})
+    with transaction.atomic():
+        batch.status = DuplicateDecisionBatch.Status.UNDONE
+        batch.undo_skipped, batch.undone_at = skipped, timezone.now()
+        batch.save(update_fields=["status", "undo_skipped", "undone_at"])
+        audit.record(project=batch.project, actor=user, action="duplicate.group_undo",
+                     target=batch, after={"reopened": reopened,
+                                          "skipped": [s["pair"] for s in skipped]})
+    return reopened
+
+
+@transaction.atomic
+def _undo_pair(pair_id: int, batch: DuplicateDecisionBatch, user) -> None:
+    lock_project(batch.project_id)
+    candidate = DuplicateCandidate.objects.select_for_update().filter(pk=pair_id).first()
+    if candidate is None:
+        raise DedupError("This pair is gone.")
+    if candidate.status == DuplicateCandidate.Status.PENDING:
+        return  # pending already (reopened by hand, or by an earlier run of this undo)
+    if candidate.decided_in_id != batch.pk:
+        raise DedupError("This pair was decided again since.")
+    before = {"status": candidate.status, "batch": batch.pk}
+    if candidate.status == DuplicateCandidate.Status.DUPLICATE:
+        _take_back_merge(candidate, batch, user)
+    _to_pending(candidate)
+    audit.record(project=batch.project, actor=user, action="duplicate.reopen",
+                 target=candidate, before=before, after={"status": candidate.status})
+
+
+def _take_back_merge(candidate: DuplicateCandidate, batch: DuplicateDecisionBatch,
+                     user) -> None:
+    """The records a confirmed merge moved get their link, study and merge stamp back,
+    provided each is still where that merge put it (conditional updates, records locked)."""
+    into = candidate.moved.get("into")
+    moved = {int(rid): state for rid, state in candidate.moved.get("records", {}).items()}
+    rows = list(Record.objects.select_for_update(no_key=True).filter(pk__in=list(moved))
+                .order_by("id").values_list("id", "duplicate_of_id", "hold", "study_id"))
+    if not moved or len(rows) != len(moved) or any(dup_of != into for _r, dup_of, _h, _s in rows):
+        raise DedupError("Its records changed since: undo that merge from the record's page.")
+    if any(hold & holds.STUDY_HOLDS for _r, _d, hold, _s in rows):
+        raise DedupError("The study now has an extraction or coding: its reports stay.")
+    studies_now = {rid: study for rid, _d, _h, study in rows}
+    alive = set(Study.objects.filter(pk__in={state[1] for state in moved.values()})
+                .values_list("pk", flat=True))
+    study_for: dict[int, int] = {}  # study before the merge -> the study to go back to
+    changes = []
+    for rid, (link, study, merged_by, merged_at) in sorted(moved.items()):
+        if study not in study_for:
+            study_for[study] = study if study in alive else Study.objects.create(
+                project_id=batch.project_id).pk
+        Record.objects.filter(pk=rid, duplicate_of_id=into).update(
+            duplicate_of_id=link, study_id=study_for[study], merged_by_id=merged_by,
+            merged_at=merged_at)
+        changes.append((rid, {"duplicate_of": into, "study": studies_now[rid]},
+                        {"duplicate_of": link, "study": study_for[study], "batch": batch.pk}))
+    targets = Record.objects.only("id", "title").in_bulk([rid for rid, _b, _a in changes])
+    audit.record_many(project=batch.project, actor=user, action="record.unmerge",
+                      changes=[(targets[rid], b, a) for rid, b, a in changes])

@@ -154,11 +154,20 @@ class DuplicateCandidate(models.Model):
     record_b = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField(default=0)
     reasons = models.JSONField(default=list, blank=True)
+    # The rule that sent the pair to a person (a key of references.dedup.RULES, or "held",
+    # "changed", "unmerged"): the queue says it as a sentence and groups pairs by it.
+    rule = models.CharField(max_length=40, blank=True, default="", db_default="")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The group decision this pair was decided in (None: decided on its own, or pending).
+    decided_in = models.ForeignKey("DuplicateDecisionBatch", on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="pairs")
+    # What a confirmed merge moved, so it can be undone exactly:
+    # {record id: [its duplicate_of before, its study before]}.
+    moved = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -172,3 +181,44 @@ class DuplicateCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.record_a_id} ~ #{self.record_b_id} ({self.status})"
+
+
+class DuplicateDecisionBatch(models.Model):
+    """A lead's decision on a whole group of similar pending pairs (one signature, see
+    references.diff): every pair goes through the one-pair decision, and the group can be
+    undone as a whole, its pairs going back to pending."""
+
+    class Decision(models.TextChoices):
+        DUPLICATE = "duplicate", "Merge all (keep the earlier record of each)"
+        NOT_DUPLICATE = "not_duplicate", "Keep all apart"
+
+    class Status(models.TextChoices):
+        DECIDING = "deciding", "Being applied"
+        DECIDED = "decided", "Applied"
+        UNDOING = "undoing", "Being undone"
+        UNDONE = "undone", "Undone"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    signature = models.CharField(max_length=500)  # the group's key (diff.Signature.key)
+    description = models.TextField(blank=True)  # the group as the lead saw it
+    pair_ids = models.JSONField(default=list)  # the pairs the lead reviewed and decided
+    # Pairs not decided (decided meanwhile, changed since), [{"pair": id, "reason": text}].
+    skipped = models.JSONField(default=list, blank=True)
+    undo_skipped = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DECIDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Group decision #{self.pk}: {self.get_decision_display()} ({len(self.pair_ids)})"

@@ -13,3 +13,13 @@ def task_import_references(*, job_id: int) -> None:
 @shared_task(name="references.deduplicate")
 def task_deduplicate(*, job_id: int) -> None:
     run_job(job_id, jobs.run_deduplication)
+
+
+@shared_task(name="references.decide_group")
+def task_decide_group(*, job_id: int) -> None:
+    run_job(job_id, jobs.run_group_decision)
+
+
+@shared_task(name="references.undo_group")
+def task_undo_group(*, job_id: int) -> None:
+    run_job(job_id, jobs.run_group_undo)
