@@ -4,6 +4,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from projects.models import Project
 
+from .diff import EXPLAINED_FIELDS, explain
 from .models import DuplicateCandidate, Record, Source
 
 
@@ -15,6 +16,18 @@ def in_flow(project: Project) -> QuerySet[Record]:
 def pending_pairs(project: Project) -> QuerySet[DuplicateCandidate]:
     return DuplicateCandidate.objects.filter(project=project,
                                              status=DuplicateCandidate.Status.PENDING)
+
+
+def explained_pending_pairs(project: Project) -> list[DuplicateCandidate]:
+    """Every pending pair, best first, with both records' compared fields (one query) and
+    its `explanation` (references.diff): the queue and its groups."""
+    fields = [f"record_{side}__{name}" for side in "ab" for name in EXPLAINED_FIELDS]
+    pairs = list(pending_pairs(project).select_related("record_a", "record_b").only(
+        "id", "project_id", "record_a_id", "record_b_id", "score", "reasons", "rule",
+        "status", *fields))
+    for pair in pairs:
+        pair.explanation = explain(pair)
+    return pairs
 
 
 def with_dedup_status(records: QuerySet[Record]) -> QuerySet[Record]:

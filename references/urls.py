@@ -26,5 +26,13 @@ urlpatterns = [
     path("p/<slug:slug>/references/duplicates/", views.duplicate_queue, name="duplicates"),
     path("p/<slug:slug>/references/duplicates/<int:pair_id>/", views.duplicate_pair,
          name="duplicate"),
+    path("p/<slug:slug>/references/duplicates/<int:pair_id>/reopen/", views.duplicate_reopen,
+         name="duplicate_reopen"),
+    path("p/<slug:slug>/references/duplicates/groups/<str:signature>/", views.duplicate_group,
+         name="duplicate_group"),
+    path("p/<slug:slug>/references/duplicates/decisions/<int:batch_id>/",
+         views.duplicate_batch, name="duplicate_batch"),
+    path("p/<slug:slug>/references/duplicates/decisions/<int:batch_id>/undo/",
+         views.duplicate_batch_undo, name="duplicate_batch_undo"),
     path("p/<slug:slug>/references/deduplicate/", views.deduplicate_start, name="deduplicate"),
 ]

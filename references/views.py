@@ -15,10 +15,12 @@ from projects.queries import audit_events
 
 from . import deduplication, diff, exports, holds, jobs, parsers, queries, services
 from .forms import ImportForm, LinkStudyForm, MappingForm, RecordFilterForm, SourceForm
-from .models import DuplicateCandidate, Record, Source
+from .models import DuplicateCandidate, DuplicateDecisionBatch, Record, Source
 from .parsers.base import TABLE_FORMATS, ImportFileError
 
 PAGE_SIZE = 50
+QUEUE_SHOWN = 200  # pairs listed one by one on the queue (every pair is in a group)
+DECIDED_SHOWN = 20  # latest decisions and group decisions on the queue
 SESSION_KEY = "pending_imports"
 SAMPLE_CHARS = 200  # of a cell shown on the mapping page (which shows 80)
 
@@ -261,12 +263,89 @@ def record_unlink_study(request, slug, record_id):
 @login_required
 @require_GET
 def duplicate_queue(request, slug):
+    """The pending pairs, each saying why it is here, grouped by signature for group
+    decisions; the latest decisions, to undo. A fixed number of queries."""
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    pairs = queries.pending_pairs(project).select_related("record_a")[:200]
+    pairs = queries.explained_pending_pairs(project)
     return render(request, "references/duplicates.html", {
-        "project": project, "section": "references", "pairs": pairs,
-        "total": queries.pending_pairs(project).count(),
+        "project": project, "section": "references", "pairs": pairs[:QUEUE_SHOWN],
+        "total": len(pairs), "groups": diff.group_by_signature(pairs),
+        "decided": DuplicateCandidate.objects.filter(project=project).exclude(
+            status=DuplicateCandidate.Status.PENDING).select_related("decided_by")
+        .order_by("-decided_at", "-id")[:DECIDED_SHOWN],
+        "batches": DuplicateDecisionBatch.objects.filter(project=project)
+        .select_related("decided_by")[:DECIDED_SHOWN],
     })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def duplicate_group(request, slug, signature):
+    """The pending pairs of one signature; a lead merges them all or keeps them all apart
+    (a job: a group can hold thousands of pairs)."""
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    group = next((g for g in diff.group_by_signature(queries.explained_pending_pairs(project))
+                  if g.signature.key == signature), None)
+    for pair in group.pairs if group else ():
+        pair.differing = diff.differences(pair)
+    if request.method == "POST":
+        try:
+            pair_ids = [int(pk) for pk in request.POST.get("pairs", "").split(",") if pk]
+            job = jobs.start_group_decision(
+                project, user=request.user, pair_ids=pair_ids,
+                decision=request.POST.get("decision", ""), signature=signature,
+                description=group.signature.description if group else "")
+        except (ValueError, deduplication.DedupError) as exc:
+            messages.error(request, str(exc) if isinstance(exc, deduplication.DedupError)
+                           else "The pairs of this group could not be read: reload the page.")
+            return redirect("references:duplicates", slug=slug)
+        return redirect("projects:job", slug=slug, job_id=job.pk)
+    return render(request, "references/duplicate_group.html", {
+        "project": project, "section": "references", "group": group, "signature": signature,
+        "pair_ids": ",".join(str(p.pk) for p in group.pairs) if group else "",
+    })
+
+
+@login_required
+@require_GET
+def duplicate_batch(request, slug, batch_id):
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    batch = get_object_or_404(DuplicateDecisionBatch.objects.select_related(
+        "decided_by", "undone_by"), pk=batch_id, project=project)
+    pairs = DuplicateCandidate.objects.filter(project=project, pk__in=batch.pair_ids).only(
+        "id", "record_a_id", "record_b_id", "status", "decided_in_id").order_by("id")
+    return render(request, "references/duplicate_batch.html", {
+        "project": project, "section": "references", "batch": batch, "pairs": pairs,
+    })
+
+
+@login_required
+@require_POST
+def duplicate_batch_undo(request, slug, batch_id):
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    batch = get_object_or_404(DuplicateDecisionBatch, pk=batch_id, project=project)
+    try:
+        job = jobs.start_group_undo(batch, user=request.user)
+    except deduplication.DedupError as exc:
+        messages.error(request, str(exc))
+        return redirect("references:duplicate_batch", slug=slug, batch_id=batch.pk)
+    return redirect("projects:job", slug=slug, job_id=job.pk)
+
+
+@login_required
+@require_POST
+def duplicate_reopen(request, slug, pair_id):
+    """A pair kept apart goes back to the queue."""
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    pair = get_object_or_404(DuplicateCandidate, pk=pair_id, project=project)
+    try:
+        deduplication.reopen_pair(pair, user=request.user)
+    except deduplication.DedupError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Records #{pair.record_a_id} and #{pair.record_b_id} are "
+                                  "waiting for a decision again.")
+    return redirect("references:duplicates", slug=slug)
 
 
 @login_required
@@ -304,6 +383,7 @@ def duplicate_pair(request, slug, pair_id):
     return render(request, "references/duplicate.html", {
         "project": project, "section": "references", "pair": pair,
         "rows": diff.compare(pair.record_a, pair.record_b),
+        "explanation": diff.explain(pair),
         "remaining": queries.pending_pairs(project).count(),
         "held": [(r.pk, holds.describe(r.hold)) for r in (pair.record_a, pair.record_b)
                  if r.hold],
