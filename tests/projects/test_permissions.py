@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from projects.models import Job, Role
-from references.models import DuplicateCandidate
+from references.models import DuplicateCandidate, DuplicateDecisionBatch
 from tests.factories import InvitationFactory, JobFactory, RecordFactory
 
 # url name -> (role needed for GET, role needed for POST); None: the method is not allowed.
@@ -42,6 +42,10 @@ ACCESS = {
     "references:unlink_study": (None, Role.REVIEWER),
     "references:duplicates": (Role.LEAD, None),
     "references:duplicate": (Role.LEAD, Role.LEAD),
+    "references:duplicate_reopen": (None, Role.LEAD),
+    "references:duplicate_group": (Role.LEAD, Role.LEAD),
+    "references:duplicate_batch": (Role.LEAD, None),
+    "references:duplicate_batch_undo": (None, Role.LEAD),
     "references:deduplicate": (None, Role.LEAD),
     "screening:title_abstract": (Role.VIEWER, None),
     "screening:full_text": (Role.VIEWER, None),
@@ -69,6 +73,19 @@ ACCESS = {
     "extraction:form_import": (Role.LEAD, Role.LEAD),
     "extraction:table": (Role.VIEWER, None),
     "extraction:table_export": (None, Role.VIEWER),  # settled data only: any member
+    "extraction:studies": (Role.VIEWER, None),
+    "extraction:study": (Role.VIEWER, None),
+    # The url_kwargs study is assigned to ada and the lead, both complete; the lead allows
+    # the pair to settle it (else an extractor gets 403 on consensus, a lead in the pair too).
+    "extraction:extract": (Role.REVIEWER, Role.REVIEWER),
+    "extraction:autosave": (None, Role.REVIEWER),
+    "extraction:reopen": (None, Role.REVIEWER),
+    "extraction:consensus": (Role.REVIEWER, Role.REVIEWER),
+    "extraction:consensus_reopen": (None, Role.LEAD),
+    "extraction:assignments": (Role.LEAD, Role.LEAD),
+    "extraction:settings": (Role.LEAD, Role.LEAD),
+    "extraction:pilot": (Role.LEAD, Role.LEAD),
+    "extraction:start_main": (None, Role.LEAD),
 }
 
 RANK = {None: 0, "outsider": 0, Role.VIEWER: 1, Role.REVIEWER: 2, Role.LEAD: 3}
@@ -127,6 +144,7 @@ def url_kwargs(cast, client) -> dict:
     form_section = forms_builder.add_section(form, title="Study", user=cast.lead)
     form_field = forms_builder.add_field(form_section, user=cast.lead, spec=forms_builder
                                          .FieldSpec(label="Country", type="country"))
+    study = _extracted_study(cast, form_field)
     return {
         "slug": cast.project.slug,
         "membership_id": cast.ben.memberships.get().pk,
@@ -135,11 +153,37 @@ def url_kwargs(cast, client) -> dict:
         "source_id": first.source_id,
         "record_id": conflict.pk,
         "pair_id": pair.pk,
+        "signature": "below_certain,journal=case",
+        "batch_id": DuplicateDecisionBatch.objects.create(
+            project=cast.project, decision="duplicate", signature="below_certain",
+            pair_ids=[pair.pk], decided_by=cast.lead).pk,
         "token": token,
         "stage": "title_abstract",
         "section_id": form_section.pk,
         "field_id": form_field.pk,
+        "study_id": study.pk,
+        "round": "main",
     }
+
+
+def _extracted_study(cast, field):
+    """An included study that ada and the lead have both extracted (complete), in a project
+    whose lead lets the pair settle consensus."""
+    from extraction import services as extraction
+    from screening.services import record_vote
+
+    record = RecordFactory(project=cast.project)
+    for stage in ("title_abstract", "full_text"):
+        for who in (cast.ada, cast.ben):
+            record_vote(record, stage=stage, reviewer=who, decision="include")
+    extraction.update_settings(cast.project, user=cast.lead, mode="dual", consensus_by="pair")
+    extraction.assign_study(cast.project, record.study, reviewers=[cast.ada, cast.lead],
+                            user=cast.lead)
+    for who, country in ((cast.ada, "CA"), (cast.lead, "NO")):
+        extraction.save_answers(cast.project, record.study, round="main", reviewer=who,
+                                inputs={field.key: extraction.AnswerInput(raw=country)})
+        extraction.complete_extraction(cast.project, record.study, round="main", reviewer=who)
+    return record.study
 
 
 def _pending_import(cast, client) -> str:
