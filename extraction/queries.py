@@ -507,3 +507,53 @@ def pilot_report(project: Project) -> PilotReport:
         figures.append(agreement.field_agreement(fld.key, fld.label, pairs, kind=kind,
                                                  choices=choices))
     return PilotReport(studies, reviewers, compared, figures, answers, live)
+
+
+@dataclass
+class StudyRow:
+    """One study of the extraction list: status and extractors, never an answer."""
+
+    study: Study  # with `included_reports`
+    status: str
+    extractors: list  # the users assigned in the round, first assigned first
+    mine: Extraction | None  # the user's own extraction in the round
+    assigned_to_me: bool
+
+    @property
+    def label(self) -> str:
+        return study_label(self.study)
+
+    @property
+    def title(self) -> str:
+        reports = getattr(self.study, "included_reports", None) or []
+        return reports[0].title if reports else ""
+
+    @property
+    def status_label(self) -> str:
+        return StudyStatus.LABELS[self.status]
+
+
+def study_list(project: Project, user, *, round: str = Round.MAIN,
+               mode: str | None = None) -> list[StudyRow]:
+    """The studies to extract in `round`, each with its status, its extractors and the
+    user's own extraction. Five queries whatever the number of studies."""
+    if mode is None:
+        settings = ExtractionSettings.objects.filter(project=project).first()
+        mode = settings.mode if settings else ExtractionSettings.Mode.DUAL
+    studies = list(studies_to_extract(project))
+    if round == Round.PILOT:
+        pilot = set(Assignment.objects.filter(project=project, round=Round.PILOT)
+                    .values_list("study_id", flat=True))
+        studies = [s for s in studies if s.pk in pilot]
+    extractions = round_extractions(project, round)
+    assignments = round_assignments(project, round)
+    rows = []
+    for study in studies:
+        found = extractions.get(study.pk, [])
+        people = [a.reviewer for a in assignments.get(study.pk, [])]
+        mine = next((e for e in found if e.role == Extraction.Role.EXTRACTOR
+                     and e.reviewer_id == user.pk), None)
+        rows.append(StudyRow(study=study, status=status_of(found, mode=mode, round=round),
+                             extractors=people, mine=mine,
+                             assigned_to_me=any(p.pk == user.pk for p in people)))
+    return rows

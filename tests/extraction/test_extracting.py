@@ -2,6 +2,7 @@
 completion with messages at the fields, holds, versions, settings and the extraction screen."""
 
 import pytest
+from django.urls import reverse
 
 from extraction import forms_builder as builder
 from extraction import queries, services
@@ -427,3 +428,188 @@ def test_a_third_reviewer_must_be_named_and_be_a_member_who_extracts(cast):
     with pytest.raises(services.ExtractionError, match="not a reviewer or lead"):
         services.update_settings(cast.project, user=cast.lead, mode="dual",
                                  consensus_by="third", third_reviewer=stranger)
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+
+def screen_url(cast, study, round=MAIN):
+    return reverse("extraction:extract", args=[cast.project.slug, round, study.pk])
+
+
+@pytest.fixture
+def assigned(cast):
+    """A form, one included study with a PDF attached at full text, assigned to ada and
+    ben."""
+    from django.core.files.base import ContentFile
+
+    from screening.models import FullText
+
+    form = build_form(cast)
+    (study,) = include_studies(cast, 1, title="Peer mentoring with patient partners")
+    record = study.records.get()
+    FullText.objects.create(project=cast.project, record=record).pdf.save(
+        "paper.pdf", ContentFile(b"%PDF-1.4 test"))
+    pair(cast, study)
+    return form, study, record
+
+
+def test_the_screen_shows_the_reports_beside_the_reviewers_own_answers(cast, client_for,
+                                                                        assigned):
+    _form, study, record = assigned
+    extract(cast, study, cast.ada, {"participants": services.AnswerInput(
+        raw="12", quote="Twelve trainees", page="4")}, complete=False)
+
+    response = client_for(cast.ada).get(screen_url(cast, study))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Peer mentoring with patient partners 1" in html
+    assert "Abstract of study 1." in html
+    assert reverse("screening:fulltext_pdf", args=[cast.project.slug, record.pk]) in html
+    assert 'name="f-participants" id="id-f-participants" value="12"' in html
+    assert ">Twelve trainees</textarea>" in html
+    assert 'id="status-participants"' in html
+    assert reverse("extraction:autosave", args=[cast.project.slug, MAIN, study.pk]) in html
+
+
+def test_a_reviewer_not_assigned_to_the_study_cannot_open_it(cast, client_for, assigned):
+    _form, study, _record = assigned
+
+    assert client_for(cast.cy).get(screen_url(cast, study)).status_code == 403
+    assert client_for(cast.lead).get(screen_url(cast, study)).status_code == 403
+
+
+def test_saving_the_screen_keeps_valid_answers_and_shows_each_error_with_the_typing(
+        cast, client_for, assigned):
+    form, study, _record = assigned
+
+    response = client_for(cast.ada).post(screen_url(cast, study), {
+        "action": "save", "f-participants": "twelve", "f-dose": "3.5",
+        "f-summary": "Kept", "f-knowledge_users-rows": "1",
+        "f-knowledge_users-0-user_type": "patient", "f-knowledge_users-0-role": "Advisor"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="twelve"' in html
+    assert "Enter a whole number, such as 42." in html
+    extraction = Extraction.objects.get(reviewer=cast.ada)
+    assert {a.field.key: a.value for a in extraction.answers.select_related("field")} == {
+        "dose": "3.5", "summary": "Kept",
+        "knowledge_users": [{"user_type": "patient", "role": "Advisor"}]}
+
+
+def test_mark_complete_names_each_missing_required_field_at_the_field(cast, client_for,
+                                                                      assigned):
+    _form, study, _record = assigned
+
+    response = client_for(cast.ada).post(screen_url(cast, study), {
+        "action": "complete", "f-design": "rct"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("This field is required.") == 2  # participants, engaged
+    assert 'id="id-f-participants-error">This field is required.' in html
+    assert Extraction.objects.get(reviewer=cast.ada).status == "draft"
+
+
+def test_mark_complete_on_the_screen(cast, client_for, assigned):
+    _form, study, _record = assigned
+
+    response = client_for(cast.ada).post(screen_url(cast, study), {
+        "action": "complete", "f-design": "rct", "f-participants": "12", "f-engaged": "no"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("extraction:study",
+                                           args=[cast.project.slug, study.pk])
+    assert Extraction.objects.get(reviewer=cast.ada).status == "complete"
+
+
+def test_autosave_saves_only_the_named_field_and_answers_its_status(cast, client_for,
+                                                                    assigned):
+    _form, study, _record = assigned
+    url = reverse("extraction:autosave", args=[cast.project.slug, MAIN, study.pk])
+    client = client_for(cast.ada)
+
+    saved = client.post(url, {"field": "participants", "f-participants": "40",
+                              "f-summary": "not this one"}, HTTP_HX_REQUEST="true")
+    refused = client.post(url, {"field": "dose", "f-dose": "a lot"}, HTTP_HX_REQUEST="true")
+
+    assert saved.status_code == 200
+    html = saved.content.decode()
+    assert html.startswith('<div id="status-participants"')
+    assert 'data-saved="1"' in html and "Saved at" in html
+    assert "not this one" not in html
+    assert 'data-saved="0"' in refused.content.decode()
+    assert "Not saved: Enter a number with a point for decimals" in refused.content.decode()
+    extraction = Extraction.objects.get(reviewer=cast.ada)
+    assert {a.field.key: a.value for a in extraction.answers.select_related("field")} == {
+        "participants": "40"}
+
+
+def test_a_complete_extraction_shows_read_only_with_reopen(cast, client_for, assigned):
+    _form, study, _record = assigned
+    extract(cast, study, cast.ada, REQUIRED)
+    client = client_for(cast.ada)
+
+    html = client.get(screen_url(cast, study)).content.decode()
+    assert "You marked this extraction complete" in html
+    assert "<fieldset disabled>" in html
+
+    response = client.post(reverse("extraction:reopen", args=[cast.project.slug, MAIN,
+                                                                study.pk]))
+    assert response.status_code == 302
+    assert Extraction.objects.get(reviewer=cast.ada).status == "draft"
+
+
+def test_studies_page_shows_status_and_the_users_own_extraction(cast, client_for, assigned):
+    _form, study, _record = assigned
+    extract(cast, study, cast.ada, REQUIRED)
+
+    html = client_for(cast.ada).get(reverse("extraction:studies",
+                                            args=[cast.project.slug])).content.decode()
+
+    assert f'<tr data-study="{study.pk}">' in html
+    assert "In progress</span>" in html
+    assert ">Ada, Ben</td>" in html
+    assert ">View mine</a>" in html
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_studies_page_queries_do_not_grow_with_studies(cast, client_for,
+                                                       django_assert_num_queries, n):
+    build_form(cast)
+    for study in include_studies(cast, n):
+        pair(cast, study)
+        extract(cast, study, cast.ada, REQUIRED, complete=False)
+    client = client_for(cast.ada)
+    url = reverse("extraction:studies", args=[cast.project.slug])
+    client.get(url)  # sessions and settings made
+
+    with django_assert_num_queries(9):
+        response = client.get(url)
+
+    assert response.content.decode().count("<tr data-study=") == n
+
+
+def test_the_lead_assigns_automatically_from_the_page(cast, client_for):
+    include_studies(cast, 2)
+
+    response = client_for(cast.lead).post(
+        reverse("extraction:assignments", args=[cast.project.slug]),
+        {"action": "auto", "reviewers": [str(cast.ada.pk), str(cast.ben.pk)]})
+
+    assert response.status_code == 302
+    assert Assignment.objects.count() == 4
+
+
+def test_the_lead_saves_settings_from_the_page(cast, client_for):
+    response = client_for(cast.lead).post(
+        reverse("extraction:settings", args=[cast.project.slug]),
+        {"mode": "dual", "consensus_by": "third", "third_reviewer": str(cast.cy.pk),
+         "pilot_threshold": "0.75"})
+
+    assert response.status_code == 302
+    settings = ExtractionSettings.objects.get(project=cast.project)
+    assert (settings.consensus_by, settings.third_reviewer, settings.pilot_threshold) == (
+        "third", cast.cy, 0.75)
