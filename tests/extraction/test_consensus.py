@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from extraction import queries, services
 from extraction.models import Answer, Extraction, Round
@@ -284,3 +285,109 @@ def test_two_people_settling_one_study_at_once_give_one_result(transactional_db,
         f"{winner.reviewer.username} decided"}
     assert AuditEvent.objects.filter(action="consensus.complete").count() == 1
     assert AuditEvent.objects.filter(action="consensus.answer").count() == 6  # 3 agreed, 3 taken
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+def consensus_url(cast, study):
+    return reverse("extraction:consensus", args=[cast.project.slug, study.pk])
+
+
+def test_the_page_compares_field_by_field_and_tables_row_by_row(cast, client_for, settled):
+    _form, study, _first, _second = settled
+
+    response = client_for(cast.lead).get(consensus_url(cast, study))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "3 differences between Ada and Ben" in html
+    assert 'id="row-design" class="consensus-differs table-warning"' in html
+    assert 'id="row-participants" class="consensus-same"' in html
+    # Identical answers are pre-filled; differing ones wait for a decision.
+    assert 'id="take-participants-agreed" value="agreed" checked' in html
+    assert 'id="take-design-first" value="first">' in html
+    # Both answers with their quotes.
+    assert "Trainees led the study." in html and "Trainee-led." in html
+    assert "“The trainee led every stage” (p. 3)" in html and "“led by a trainee” (p. 4)" in html
+    # Row 2 of the knowledge users differs in its role only.
+    assert html.count('class="fw-semibold text-danger-emphasis cell-differs">Co-author') == 1
+    assert html.count('class="fw-semibold text-danger-emphasis cell-differs">Reviewer') == 1
+    assert html.count('class="fw-semibold text-danger-emphasis cell-differs">Advisor') == 0
+
+
+def test_settling_on_the_page(cast, client_for, settled):
+    form, study, _first, _second = settled
+    client = client_for(cast.lead)
+    page = client.get(consensus_url(cast, study))
+    assert page.status_code == 200
+
+    response = client.post(consensus_url(cast, study), {
+        "base": "", "action": "complete",
+        "take-participants": "agreed", "take-engaged": "agreed", "take-dose": "agreed",
+        "take-design": "edited", "f-design": "qual", "note-design": "Interviews only",
+        "take-summary": "second", "take-knowledge_users": "first"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("extraction:study", args=[cast.project.slug,
+                                                                     study.pk])
+    found = answers_of(Extraction.objects.get(role="consensus", status="complete"))
+    assert (found["design"].value, found["design"].source, found["design"].note) == (
+        "qual", "edited", "Interviews only")
+    assert (found["summary"].value, found["summary"].quote) == ("Trainee-led.",
+                                                                "led by a trainee")
+    study_page = client_for(cast.viewer).get(reverse("extraction:study",
+                                                     args=[cast.project.slug, study.pk]))
+    assert "Qual" in study_page.content.decode()
+
+
+def test_a_page_missing_decisions_comes_back_with_a_message_at_each(cast, client_for,
+                                                                    settled):
+    _form, study, _first, _second = settled
+
+    response = client_for(cast.lead).post(consensus_url(cast, study), {
+        "base": "", "action": "complete", "take-design": "first", "note-design": "kept"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="error-summary">Decide this field' in html
+    assert 'id="error-knowledge_users">Decide this field' in html
+    assert 'value="kept"' in html  # what was typed stays
+    assert not Extraction.objects.filter(role="consensus").exists()
+
+
+def test_a_stale_page_is_told_someone_saved_meanwhile(cast, client_for, settled):
+    _form, study, _first, _second = settled
+    save(cast, study, decisions={"design": Decision(Take.FIRST)})
+
+    response = client_for(cast.lead).post(consensus_url(cast, study), {
+        "base": "", "take-design": "second"}, follow=True)
+
+    assert "saved this study&#x27;s consensus meanwhile" in response.content.decode()
+    assert answers_of(Extraction.objects.get(role="consensus"))["design"].value == "rct"
+
+
+def test_the_designated_third_reviewer_settles_and_others_are_refused(cast, client_for,
+                                                                      settled):
+    _form, study, _first, _second = settled
+    services.update_settings(cast.project, user=cast.lead, mode="dual", consensus_by="third",
+                             third_reviewer=cast.cy)
+
+    assert client_for(cast.cy).get(consensus_url(cast, study)).status_code == 200
+    assert client_for(cast.ada).get(consensus_url(cast, study)).status_code == 403
+    assert client_for(cast.viewer).get(consensus_url(cast, study)).status_code == 403
+    assert client_for(cast.outsider).get(consensus_url(cast, study)).status_code == 404
+
+
+def test_a_lead_reopens_a_settled_study_from_the_page(cast, client_for, settled):
+    _form, study, _first, _second = settled
+    save(cast, study, complete=True, decisions={
+        "design": Decision(Take.FIRST), "summary": Decision(Take.FIRST),
+        "knowledge_users": Decision(Take.FIRST)})
+
+    response = client_for(cast.lead).post(reverse("extraction:consensus_reopen",
+                                                  args=[cast.project.slug, study.pk]))
+
+    assert response.status_code == 302
+    assert Extraction.objects.get(role="consensus").status == "draft"
+    assert AuditEvent.objects.filter(action="consensus.reopen").count() == 1

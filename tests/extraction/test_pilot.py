@@ -8,6 +8,7 @@ categories of n_A(c) * n_B(c) / n^2; kappa = (po - pe) / (1 - pe).
 from fractions import Fraction
 
 import pytest
+from django.urls import reverse
 
 from extraction import agreement, queries, services
 from extraction.models import Answer, Assignment, Extraction, Round
@@ -241,3 +242,69 @@ def test_pilot_answers_open_in_the_log_once_both_are_complete(cast, pilot):
 
     assert AuditEvent.objects.filter(action="extraction.answer", sealed=True).count() == 0
     assert Answer.objects.filter(extraction__round=PILOT).count() == 10
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+def test_the_lead_picks_the_pilot_on_the_page(cast, client_for):
+    build_form(cast)
+    studies = include_studies(cast, 4)
+    client = client_for(cast.lead)
+    url = reverse("extraction:pilot", args=[cast.project.slug])
+
+    page = client.get(url).content.decode()
+    response = client.post(url, {"studies": [str(s.pk) for s in studies[:3]],
+                                 "reviewers": [str(cast.ada.pk), str(cast.ben.pk)]})
+
+    # Three studies are ticked by default.
+    assert [f'id="pilot-study-{s.pk}" checked' in page for s in studies] == [
+        True, True, True, False]
+    assert response.status_code == 302
+    assert sorted(Assignment.objects.filter(round=PILOT).values_list(
+        "study_id", "reviewer__username")) == sorted(
+        (s.pk, who) for s in studies[:3] for who in ("ada", "ben"))
+
+
+def test_the_report_page_shows_the_figures_and_the_differing_answers(cast, client_for, pilot):
+    _form, studies = pilot
+    run_pilot(cast, studies)
+
+    html = client_for(cast.lead).get(reverse("extraction:pilot",
+                                             args=[cast.project.slug])).content.decode()
+
+    assert "3 of 3 studies complete on both sides." in html
+    design = html[html.index('<tr data-field="design"'):html.index('<tr data-field="participants"')]
+    assert "2 / 3 (67%)" in design
+    assert ">0.500<" in design
+    assert f"Study {studies[1].pk}</div>" in design
+    assert ">RCT<" in design and ">Cohort<" in design
+    activities = html[html.index('<tr data-field="activities"'):]
+    assert ">0.727<" in activities  # 8/11
+
+
+def test_starting_the_main_round_from_the_page_carries_the_pilot(cast, client_for, pilot):
+    _form, studies = pilot
+    run_pilot(cast, studies)
+
+    response = client_for(cast.lead).post(
+        reverse("extraction:start_main", args=[cast.project.slug]), {"carry": "1"},
+        follow=True)
+
+    assert "6 pilot extractions carried into it as drafts." in response.content.decode()
+    assert Extraction.objects.filter(round=Round.MAIN).count() == 6
+
+
+def test_the_page_says_which_fields_hold_the_main_round_back(cast, client_for, pilot):
+    _form, studies = pilot
+    run_pilot(cast, studies)
+    services.update_settings(cast.project, user=cast.lead, mode="dual", consensus_by="leads",
+                             pilot_threshold=0.9)
+
+    response = client_for(cast.lead).post(
+        reverse("extraction:start_main", args=[cast.project.slug]), follow=True)
+
+    html = response.content.decode()
+    assert "Agreement is below 90% on 4 fields: Design (67%)" in html
+    assert html.count('class="table-danger"') == 4
+    assert not services.settings_for(cast.project).main_round_started
