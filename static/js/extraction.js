@@ -13,11 +13,13 @@ document.addEventListener("DOMContentLoaded", () => {
     const old = `${name}-${last.dataset.row}-`;
     const fresh = `${name}-${index}-`;
     row.dataset.row = String(index);
-    row.querySelectorAll("[name],[id],[for],[aria-describedby]").forEach((el) => {
+    row.querySelectorAll("[name],[id],[for],[aria-describedby],[aria-label]").forEach((el) => {
       for (const attr of ["name", "id", "for", "aria-describedby"]) {
         const value = el.getAttribute(attr);
         if (value) el.setAttribute(attr, value.split(old).join(fresh));
       }
+      const label = el.getAttribute("aria-label");
+      if (label) el.setAttribute("aria-label", label.replace(/, row \d+$/, `, row ${index + 1}`));
       if (el.matches("input[type=checkbox], input[type=radio]")) el.checked = false;
       else if (el.matches("input, textarea")) el.value = "";
       else if (el.matches("select")) el.selectedIndex = 0;
