@@ -8,13 +8,23 @@ record is perturbed so that it describes a *different* work than its copies in o
 while the records of one gold group stay duplicates of each other (the same perturbation is
 applied to all of them, word by word):
 
-* title: about one word in seven, and always the longest word, is replaced by another word
-  (a fixed word -> word mapping per replica);
-* year - 3r; volume + 11r; every page number + 97r; DOI + ".r<r>"; PMID + 10,000,000 r;
+* title: about one word in four is replaced by another word (a fixed word -> word mapping per
+  replica; a word is replaced or not whatever title it is in). Words are chosen and mapped by
+  their canonical spelling
+  (references.dedup.title_words: "randomised" and "randomized" are one word), so that the
+  spelling variants of one gold group stay variants of each other and do not become two
+  different words;
+* year - 3r; volume + 11r (its volume number: a supplement's number stays); every page
+  number + 97r; DOI + ".r<r>"; PMID + 10,000,000 r;
 * abstract: every fourth word replaced (mapping per replica); records without an abstract
   (the Rathbone sets have none) get a generated one, the same for all records of a work,
   built from a vocabulary of real abstract words, so that the file reaches a realistic size
   (~180 MB).
+
+The issue field is copied, except for a set whose `number` column counts records (every value
+distinct: rathbone_respiratory holds its EndNote record numbers there): find_duplicates
+recognises such a field in one export, but copied into several replicas the numbers would
+repeat and look like issue numbers.
 
 Authors and journals are kept: same authors writing another paper in the same journal is
 realistic and makes the cross-replica pairs hard negatives for blocking and scoring.
@@ -37,6 +47,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import SETS, TMP, read_gold, read_rows, records_file, split_authors  # noqa: E402
+
+from references.dedup import fold, parse_volume, title_words  # noqa: E402
 
 WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -62,14 +74,12 @@ class Perturber:
     def title(self, title: str, r: int) -> str:
         if r == 0 or not title:
             return title
-        words = WORD.findall(title)
-        longest = max(words, key=lambda w: (len(w), w.lower()), default="")
-
         def repl(m: re.Match[str]) -> str:
-            w = m.group()
-            if w.lower() == longest.lower() or h(w.lower(), r, "t") % 7 == 0:
-                return self.sub(w, r, "t")
-            return w
+            c = _canon_word(m.group())
+            if h(c, r, "t") % 4 == 0:
+                new = self.sub(c, r, "t")
+                return new.capitalize() if m.group()[:1].isupper() else new
+            return m.group()
 
         return WORD.sub(repl, title)
 
@@ -97,8 +107,22 @@ class Perturber:
         return " ".join(out)
 
 
+def _canon_word(word: str) -> str:
+    """The word as find_duplicates compares it (one form for spelling variants)."""
+    return "".join(title_words(fold(word))) or word.lower()
+
+
 def shift_numbers(s: str, delta: int) -> str:
     return re.sub(r"\d+", lambda m: str(int(m.group()) + delta), s) if s else s
+
+
+def shift_volume(s: str, delta: int) -> str:
+    """The volume number as find_duplicates reads it, shifted; the field's other numbers (a
+    supplement's, a part's) stay."""
+    main = parse_volume(s)[0]
+    if not delta or not main:
+        return s
+    return re.sub(rf"(?<!\d)0*{main}(?!\d)", str(int(main) + delta), s, count=1)
 
 
 def main() -> int:
@@ -112,8 +136,12 @@ def main() -> int:
 
     base = []  # (set, row, work key)
     vocab_counter: dict[str, int] = {}
+    record_numbers: set[str] = set()  # sets whose "number" column counts records
     for name in SETS:
         rows = read_rows(records_file(name))
+        numbers = [row.get("number") or "" for row in rows]
+        if all(numbers) and len(set(numbers)) == len(numbers):
+            record_numbers.add(name)
         work_of = {}
         for w, group in enumerate(read_gold(name)):
             for rid in group:
@@ -163,8 +191,8 @@ def main() -> int:
                 if g("journal"):
                     lines.append("T2  - " + g("journal").replace("\n", " "))
                 if g("volume"):
-                    lines.append("VL  - " + shift_numbers(g("volume"), 11 * r))
-                if g("number"):
+                    lines.append("VL  - " + shift_volume(g("volume"), 11 * r))
+                if g("number") and name not in record_numbers:
                     lines.append("IS  - " + g("number"))
                 if g("pages"):
                     lines.append("SP  - " + shift_numbers(g("pages"), 97 * r).replace("\n", " "))

@@ -23,14 +23,21 @@ How it works:
    compared along a title-sorted window only.
 3. Score: a cheap upper bound from year, volume, pages and identifiers drops pairs that cannot
    reach the review queue. The rest get evidence points: title similarity (rapidfuzz Indel,
-   plus word containment for truncated or extended titles), author overlap, year, journal,
-   volume, issue, first page, abstract start, DOI, PMID, ISBN, for and against. A pair is
-   *certain* at 9 points or more when nothing vetoes it: no title, different PMIDs, years more
-   than one apart, different numbers in the titles ("part 1"/"part 2"), a conference abstract
-   against a full article, titles that differ without the full citation agreeing, a short
-   title ("Editorial") without pages, identifier or abstract to back it. From 6 points, or when
-   vetoed, it is *possible*. Identifiers that several clearly different works carry (a
-   supplement's DOI on each abstract, a book's ISBN on each chapter) count for nothing.
+   plus word containment for truncated or extended titles; a generic title such as
+   "Editorial" or "In this issue" counts for nothing), author overlap, year, journal, volume,
+   issue, first page, abstract start, DOI, PMID, ISBN, for and against. A pair is *certain* at
+   `Tuning.certain` points (9) when no veto fires. The vetoes are named rules (`_VETOES`, their
+   sentences in `RULES`), each a piece of contradicting evidence: no title, different PMIDs or
+   DOIs, years more than one apart, different numbers in the titles ("part 1"/"part 2"), a
+   generic title with nothing but the citation to tie it, titles that differ, or differ in a
+   content word (another drug, method or group: spelling variants, hyphenation, typing errors,
+   number formatting and a dropped Greek letter do not count), a conference abstract against
+   a journal article, different authors, journals, volumes, first pages or issue numbers (pages
+   a spreadsheet turned into dates are no evidence), a short title. A vetoed pair is at most
+   *possible*, as is one from `Tuning.possible` points (6); `PossiblePair.rule` names the first
+   veto, or "below_certain". Identifiers that several clearly different works carry (a
+   supplement's DOI on each abstract, a book's ISBN on each chapter) count for nothing, and an
+   issue field that numbers records instead of issues is ignored.
 4. Cluster the certain pairs strongest first with a union-find that refuses any link joining
    two records a person declared not duplicates, or two records with different PMIDs, however
    long the chain; refused links become possible pairs. Possible pairs already joined by
@@ -52,7 +59,7 @@ from itertools import combinations
 from urllib.parse import unquote
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import OSA, Indel
 
 __all__ = ["DedupRecord", "PossiblePair", "DedupResult", "RULES", "find_duplicates"]
 
@@ -88,14 +95,24 @@ class PossiblePair:
 RULES: dict[str, str] = {
     "no_title": "One of the records has no title, so the titles cannot be compared.",
     "different_pmid": "The two records have different PubMed ids.",
+    "different_doi": "The two records have different DOIs.",
     "different_years": "The years are more than one year apart.",
     "title_numbers": "The titles carry different numbers (part 1 and part 2, phase II and "
                      "phase III).",
+    "generic_title": "The title is generic (\"Editorial\", \"Reply\", \"In this issue\"): it "
+                     "names a kind of item, not a work, and no identifier or page ties them.",
     "conference_vs_article": "One record is a conference abstract and the other a journal "
                              "article: separate reports of one study.",
-    "abstracts_on_different_pages": "Two conference abstracts on different pages: one study "
-                                    "presented twice.",
     "titles_differ": "The titles differ too much for an automatic merge.",
+    "different_title_word": "The titles differ in a word that is not a spelling variant, "
+                            "typing error or function word (another drug, method or group).",
+    "different_authors": "The authors differ and no identifier ties the two records.",
+    "different_journal": "The journals differ and neither a first page nor an identifier "
+                         "ties the two records.",
+    "different_volume": "The volumes differ.",
+    "different_pages": "The page ranges differ (companion papers in one issue, or one "
+                       "abstract printed twice).",
+    "different_issue": "The issue numbers differ.",
     "short_title": "The title is too short to tell two works apart.",
     "below_certain": "Nothing contradicts it, but the evidence is not strong enough for an "
                      "automatic merge.",
@@ -113,6 +130,20 @@ RULES: dict[str, str] = {
 class DedupResult:
     certain: list[tuple[int, int]]
     possible: list[PossiblePair]
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """The numbers of the matching that were fitted on labelled data, in evidence points
+    (see _points). `certain` is chosen by bench/dedup_accuracy.py --leave-one-out (tuned on
+    six labelled sets, scored on the seventh; the most conservative value of the seven folds
+    ships). `possible` only sizes the review queue, so no accuracy figure can tune it."""
+
+    certain: float = 9.0  # an automatic merge needs this many points and no veto
+    possible: float = 6.0  # the review queue takes pairs from here (or vetoed ones)
+
+
+TUNING = Tuning()
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,13 +340,164 @@ _ROMAN_NUMBER = re.compile(
     r"\b(?:" + "|".join(sorted(_NUM_CONTEXT)) + r") (i|ii|iii|iv|v|vi|vii|viii|ix|x)\b")
 
 
+_THOUSANDS = re.compile(r"\b(\d{1,3})((?: \d{3})+)\b")
+
+
 def _title_numbers(title: str) -> frozenset[str]:
     """Numbers that tell parts, phases and editions apart ("part 2", "phase III"), from a
-    folded title."""
+    folded title ("1,000" and "1000" are one number)."""
+    if " " in title:
+        title = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(" ", ""), title)
     out = {d.lstrip("0") or "0" for d in _DIGITS.findall(title)}
     if " i" in title or " v" in title or " x" in title:
         out.update(_ROMAN[m] for m in _ROMAN_NUMBER.findall(title))
     return frozenset(out)
+
+
+# Words that make a title generic: a title made of these alone ("Editorial", "Editor's
+# comments", "In this issue", "Letter to the editor", "Book review") names a kind of item, not
+# a work, and is never evidence that two records are one work.
+_GENERIC = frozenset("""
+editorial editorials editor editors comment comments commentary commentaries reply replies
+response responses rejoinder erratum errata correction corrections corrigendum corrigenda
+addendum retraction retracted notice notices issue issues letter letters book books review
+reviews reviewer reviewers preface foreword introduction introductory note notes news
+newsletter update updates abstract abstracts proceedings meeting meetings conference congress
+symposium session sessions poster posters announcement announcements acknowledgement
+acknowledgements acknowledgment acknowledgments obituary obituaries index contents content
+table highlights highlight summary summaries overview message messages president presidential
+address welcome guest invited thanks author authors expression concern discussion debate
+perspective perspectives viewpoint viewpoints opinion opinions calendar event events
+correspondence miscellaneous masthead front matter back cover month year week new report
+reports annual column corner forum digest brief briefs case cases quiz image images reader
+readers journal society official desk chair board committee memoriam tribute award awards
+lecture keynote remarks closing opening special supplement series feature focus untitled
+title prologue epilogue afterword appendix references bibliography conclusion conclusions
+what this from our you your
+""".split())
+
+
+def _is_generic(words: Sequence[str]) -> bool:
+    """A title whose words are all generic, stop words or numbers."""
+    return bool(words) and all(
+        w in _GENERIC or w in _STOP or len(w) < 2 or w.isdigit() for w in words)
+
+
+# Function words that never tell two titles apart (beyond _STOP).
+_WEAK = _STOP | frozenset(
+    "do does did can could may might should would will is was were been being has have had it "
+    "we our us they them there these those what which who whom whose how why when where whether "
+    "if then so such".split())
+_ROMAN_WORDS = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+_SPELLING = (
+    # British and American spelling, one canonical form: haemorrhage/hemorrhage,
+    # oesophagus/esophagus, randomised/randomized, analyse/analyze, tumour/tumor,
+    # centre/center, modelling/modeling, catalogue/catalog.
+    (re.compile(r"(?<=[a-z])ae|^ae(?=[a-z]{3})"), "e"),
+    (re.compile(r"(?<=[a-z])oe(?=[a-z])|^oe(?=[a-z]{3})"), "e"),
+    (re.compile(r"(?<=[a-z]{2})is(e|ed|es|ing|ation|ations|er|ers)$"), r"iz\1"),
+    (re.compile(r"(?<=[a-z])ys(e|ed|es|ing)$"), r"yz\1"),
+    (re.compile(r"(?<=[a-z]{2})our(s|ed|ing|al|ite|ites|able)?$"), r"or\1"),
+    (re.compile(r"(?<=[a-z]{2})tre(s|d)?$"), r"ter\1"),
+    (re.compile(r"(?<=[a-z])ll(ed|ing|er|ers)$"), r"l\1"),
+    (re.compile(r"(?<=[a-z])ogue(s)?$"), r"og\1"),
+)
+# Greek letters that databases write as a word, glue to the next word ("NFkappaB",
+# "PKCepsilon") or drop: kept apart, so that a dropped letter is not a changed word.
+_GREEK_WORDS = frozenset(_GREEK.values())
+_GREEK_PART = re.compile(
+    r"(?:var)?(alpha|beta|gamma|delta|epsilon|kappa|lambda|sigma|omega|theta|zeta|phi)")
+
+
+def _canon(word: str) -> str:
+    """One spelling for a title word: British/American variants, plurals, roman numerals and
+    leading zeros folded together, so that only a change of word counts as a difference."""
+    if word.isdigit():
+        return word.lstrip("0") or "0"
+    if word in _ROMAN_WORDS:
+        return _ROMAN_WORDS[word]
+    if word == "ss":  # β read as the German ß
+        return "beta"
+    if len(word) < 4:
+        return word
+    for pattern, repl in _SPELLING:
+        word = pattern.sub(repl, word)
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def title_words(title: str) -> tuple[str, ...]:
+    """A folded title as canonical words (see _canon), Greek letters as words of their own."""
+    out: list[str] = []
+    for w in title.split():
+        if w not in _GREEK_WORDS and len(w) > 4 and _GREEK_PART.search(w):
+            out.extend(_canon(p) for p in _GREEK_PART.split(w) if p)
+        else:
+            out.append(_canon(w))
+    return tuple(out)
+
+
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+
+
+def _unexplained(xs: Sequence[str], ys: Sequence[str]) -> list[str]:
+    """Content words of title `xs` that title `ys` lacks, after hyphenation ("pre operative" /
+    "preoperative"), numbers ("Ca2+" / "Ca"; title_numbers compares numbers), function words
+    and a last word cut short ("resul")."""
+    have = set(ys)
+    have.update(_NOT_LETTERS.sub("", y) for y in ys if not y.isalpha())
+    for k in range(len(ys) - 1):
+        have.add(ys[k] + ys[k + 1])
+        if k + 2 < len(ys):
+            have.add(ys[k] + ys[k + 1] + ys[k + 2])
+    out = []
+    n = len(xs)
+    for k, w in enumerate(xs):
+        if w in have or w in _WEAK or len(w) < 2 or w.isdigit():
+            continue
+        if not w.isalpha() and _NOT_LETTERS.sub("", w) in have:
+            continue
+        joined = False
+        for lo in range(max(0, k - 2), k + 1):
+            for hi in range(k + 1, min(n, lo + 3) + 1):
+                if hi - lo >= 2 and "".join(xs[lo:hi]) in have:
+                    joined = True
+                    break
+            if joined:
+                break
+        if joined or (k == n - 1 and len(w) >= 3 and any(y.startswith(w) for y in ys)):
+            continue
+        out.append(w)
+    return out
+
+
+def title_word_difference(a: Sequence[str], b: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(content words only in title `a`, content words only in title `b`), from title_words.
+
+    Not differences: a typing error (one letter changed, added, dropped or swapped, in words
+    of five letters or more) and a Greek letter that one title dropped. A Greek letter for
+    another one ("PKC delta" / "PKC epsilon") is a difference."""
+    plain_a = [w for w in a if w not in _GREEK_WORDS]
+    plain_b = [w for w in b if w not in _GREEK_WORDS]
+    only_a, only_b = _unexplained(plain_a, plain_b), _unexplained(plain_b, plain_a)
+    greek_a = Counter(w for w in a if w in _GREEK_WORDS)
+    greek_b = Counter(w for w in b if w in _GREEK_WORDS)
+    if greek_a - greek_b and greek_b - greek_a:
+        only_a += sorted(greek_a - greek_b)
+        only_b += sorted(greek_b - greek_a)
+    if only_a and only_b:
+        for x in list(only_a):
+            if len(x) < 5:
+                continue
+            for y in only_b:
+                if len(y) >= 5 and OSA.distance(x, y, score_cutoff=1) <= 1:
+                    only_a.remove(x)
+                    only_b.remove(y)
+                    break
+    return only_a, only_b
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,6 +594,40 @@ def parse_pages(raw: str) -> tuple[str, int, int]:
         if last < first:
             last = first
     return first_norm, first, last
+
+
+_DAMAGED_PAGES = re.compile(r"(\d{1,2})-([a-z]{3})|([a-z]{3})-(\d{1,4})")
+
+
+def _pages_damaged(raw: str) -> bool:
+    """Pages a spreadsheet turned into a date ("01-Dec" for 1-12, "Jan-67" for 1-67): the
+    repair in parse_pages is a guess, so such pages are evidence neither for nor against."""
+    m = _DAMAGED_PAGES.fullmatch((raw or "").strip().strip('"').lower())
+    return bool(m) and (m.group(2) or m.group(3)) in _MONTHS
+
+
+def parse_issue(raw: str) -> frozenset[str]:
+    """Every number of an issue field: "3-4" -> {"3", "4"}, "12 Suppl 1" -> {"12", "1"}.
+    Two issues differ when they have no number in common."""
+    return frozenset(d.lstrip("0") or "0" for d in _DIGITS.findall(raw or ""))
+
+
+_ARTICLE_NUMBER = re.compile(r"[a-z]*\d{6,}|[a-z]+\d{4,}", re.IGNORECASE)
+
+
+_SUPPLEMENT = re.compile(r"suppl|\bs\d|\bs\b|\bpt\b|part", re.IGNORECASE)
+
+
+def _issue_numbers(issue: str, volume: str, volnums: frozenset[str],
+                   raw_volume: str) -> tuple[frozenset[str], bool]:
+    """(The numbers that may name the issue, whether a supplement or part is involved).
+
+    The issue field's numbers, unless it holds an article number ("e0163969", shifted there
+    from the pages), and the volume field's other numbers ("58 Suppl 5", "13 (2)"), where
+    some exports put the issue or the supplement. With a supplement or a part, one record
+    may give the issue and the other the supplement's number: not comparable."""
+    own = frozenset() if _ARTICLE_NUMBER.fullmatch(issue.strip()) else parse_issue(issue)
+    return own | (volnums - {volume}), bool(_SUPPLEMENT.search(f"{raw_volume} {issue}"))
 
 
 _ROMAN_PAGES = re.compile(r"([ivxlc]{1,7})(?:\s*-+\s*([ivxlc]{1,7}))?")
@@ -566,7 +782,7 @@ class _Cache:
         self.volume: dict[str, tuple[str, frozenset[str]]] = {}
         self.pages: dict[str, tuple[str, int, int]] = {}
         self.venue: dict[str, tuple[bool, bool]] = {}
-        self.issue: dict[str, str] = {}
+        self.issue: dict[tuple[str, str], tuple[frozenset[str], bool]] = {}
 
 
 # Some exports glue authors together with no separator: "Przyklenk K.Kloner R. A.".
@@ -599,9 +815,11 @@ _MAX_AUTHORS = 12
 class _Rec:
     __slots__ = (
         "idx", "id", "title", "alt", "tkey", "tokset", "_numbers", "authors",
-        "surnames", "sset", "first_author", "year", "jtok", "volume", "volnums", "issue",
-        "fpage", "pfirst", "plast", "doi", "pmid", "isbn", "ptype", "erratum", "reply",
-        "abstract_like", "thesis", "raw_abstract", "_abstract",
+        "surnames", "sset", "first_author", "year", "jtok", "volume", "volnums", "issues",
+        "supplement",
+        "fpage", "pfirst", "plast", "pages_damaged", "doi", "pmid", "isbn", "ptype", "erratum",
+        "reply", "abstract_like", "thesis", "raw_abstract", "_abstract", "generic",
+        "_words",
     )
 
     def __init__(self, idx: int, r: DedupRecord, cache: _Cache):
@@ -616,6 +834,8 @@ class _Rec:
         self.tokset = frozenset(toks)
         self.tkey = "".join(toks)
         self._numbers: frozenset[str] | None = None
+        self._words: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self.generic = _is_generic(toks)
         akey = tuple(r.authors or ())
         au = cache.authors.get(akey)
         if au is None:
@@ -636,15 +856,16 @@ class _Rec:
             v = cache.volume[volume] = parse_volume(volume)
         self.volume, self.volnums = v
         issue = r.issue or ""
-        iss = cache.issue.get(issue)
+        ikey = (issue, volume)
+        iss = cache.issue.get(ikey)
         if iss is None:
-            iss = cache.issue[issue] = _NON_DIGIT.sub("", issue.split("(")[0])[:6]
-        self.issue = iss
+            iss = cache.issue[ikey] = _issue_numbers(issue, self.volume, self.volnums, volume)
+        self.issues, self.supplement = iss
         pages = r.pages or ""
         pg = cache.pages.get(pages)
         if pg is None:
-            pg = cache.pages[pages] = parse_pages(pages)
-        self.fpage, self.pfirst, self.plast = pg
+            pg = cache.pages[pages] = (*parse_pages(pages), _pages_damaged(pages))
+        self.fpage, self.pfirst, self.plast, self.pages_damaged = pg
         self.doi = clean_doi(r.doi) if r.doi else ""
         self.pmid = clean_pmid(r.pmid) if r.pmid else ""
         self.isbn = _clean_isbn(r.isbn) if r.isbn else ""
@@ -679,13 +900,24 @@ class _Rec:
 
     @property
     def abstract(self) -> str:
-        """The folded start of the abstract, computed when first needed."""
+        """The folded start of the abstract, computed when first needed ("" for boilerplate
+        such as "No abstract available", which says nothing about the work)."""
         if self._abstract is None:
-            self._abstract = fold(self.raw_abstract[:450])[:300] if self.raw_abstract else ""
+            folded = fold(self.raw_abstract[:450])[:300] if self.raw_abstract else ""
+            self._abstract = "" if len(folded) < 60 or _NO_ABSTRACT.match(folded) else folded
         return self._abstract
+
+    @property
+    def words(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The title's and the other-language title's words in canonical spelling."""
+        if self._words is None:
+            self._words = (title_words(self.title), title_words(self.alt))
+        return self._words
 
 
 _ABSTRACT_TITLE = re.compile(r"\[abstract\]|meeting abstract", re.IGNORECASE)
+_NO_ABSTRACT = re.compile(r"(?:no|without) (?:abstract|summary)|abstract (?:not )?available|"
+                          r"not available|n a$|none$|null$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -779,6 +1011,14 @@ def _unreliable_ids(recs: list[_Rec]) -> _Unreliable:
                     bad.add(key)
                     break
     return out
+
+
+def _issues_are_record_numbers(recs: list[_Rec]) -> bool:
+    """True when the issue field counts records rather than issues (an export that put its
+    record numbers there): most values occur once, where real issue numbers repeat."""
+    values = Counter(r.issues for r in recs if r.issues)
+    filled = sum(values.values())
+    return filled >= 50 and sum(1 for c in values.values() if c == 1) > filled / 2
 
 
 def _titles_agree(a: _Rec, b: _Rec) -> bool:
@@ -876,21 +1116,33 @@ def _volume_cmp(a: _Rec, b: _Rec) -> int:
 
 
 def _page_cmp(a: _Rec, b: _Rec) -> int:
-    """2 same first page, 1 overlapping ranges, 0 unknown, -1 different."""
-    if not a.fpage or not b.fpage:
+    """2 same first page, 1 overlapping ranges, 0 unknown (or damaged), -1 different."""
+    if not a.fpage or not b.fpage or a.pages_damaged or b.pages_damaged:
         return 0
     if a.fpage == b.fpage:
         return 2
     if a.pfirst == b.pfirst:
         return 2 if (a.fpage[:1].isdigit() or b.fpage[:1].isdigit()) else 1
-    if a.pfirst <= b.plast and b.pfirst <= a.plast and _page_prefix(a.fpage) == _page_prefix(
-            b.fpage):
+    prefix_a, prefix_b = _page_prefix(a.fpage), _page_prefix(b.fpage)
+    if a.pfirst <= b.plast and b.pfirst <= a.plast and prefix_a == prefix_b:
         return 1
+    if (prefix_a == "") != (prefix_b == "") and (
+            _is_article_number(a.fpage) or _is_article_number(b.fpage)):
+        # An article number ("e12724", "c1804") against printed pages ("1014", or "1-6" of
+        # its own PDF): two numbering schemes, not a contradiction. (Supplement pages such
+        # as "S334" and "A254" are pages.)
+        return 0
     # An article online before print: no volume yet, pages of its own PDF ("1-6").
     if (a.pfirst == 1 and not a.volume and b.volume) or (b.pfirst == 1 and not b.volume
                                                          and a.volume):
         return 0
     return -1
+
+
+def _is_article_number(p: str) -> bool:
+    """"e12724", "e0163969", "c1804": an electronic article number, not a printed page."""
+    return p[:1] == "e" and p[1:2].isdigit() or p[:1] not in "s0123456789" and bool(
+        _ARTICLE_NUMBER.fullmatch(p))
 
 
 def _page_prefix(p: str) -> str:
@@ -918,6 +1170,8 @@ def _title_points(ts: float, cont: float, a: _Rec, b: _Rec) -> tuple[float, str]
     """Points of the title comparison and the reason to show ("" for none)."""
     if ts < 0:
         return 0.0, ""
+    if a.generic and b.generic:
+        return 0.0, "generic title"
     if ts == 1.0:
         return (5.0 if min(len(a.tkey), len(b.tkey)) >= 30 else 3.5), "same title"
     if ts >= 0.95:
@@ -956,7 +1210,7 @@ def _title_sim(a: _Rec, b: _Rec) -> tuple[float, float]:
 _REST_MAX = 2.5 + 1.0 + 0.3 + 2.5
 
 
-def _hopeless(a: _Rec, b: _Rec, bad: _Unreliable) -> bool:
+def _hopeless(a: _Rec, b: _Rec, bad: _Unreliable, possible: float = TUNING.possible) -> bool:
     """True when the pair cannot reach the possible tier whatever its authors, journal and
     abstract say: an upper bound of `_points` from the cheap fields. Saves most of the work
     on large projects, where most candidate pairs are clearly different works."""
@@ -975,10 +1229,10 @@ def _hopeless(a: _Rec, b: _Rec, bad: _Unreliable) -> bool:
     pages = _page_cmp(a, b)
     bound += 2.5 if pages == 2 else 0.5 if pages == 1 else (
         (-2.0 if vol == 1 else -4.0) if pages == -1 else 0.0)
-    if bound + 5.0 < _T_POSSIBLE:
+    if bound + 5.0 < possible:
         return True
     ts, cont = _title_sim(a, b)
-    return bound + _title_points(ts, cont, a, b)[0] < _T_POSSIBLE
+    return bound + _title_points(ts, cont, a, b)[0] < possible
 
 
 def _id_cmp(x: str, y: str, bad: set[str]) -> int:
@@ -1012,22 +1266,23 @@ def _features(a: _Rec, b: _Rec, bad: _Unreliable, jsim: dict | None = None) -> _
     isbn = _id_cmp(a.isbn, b.isbn, bad.isbn) == 1
     return _Features(
         title=ts, contain=cont, author=au, year_diff=yd, journal=js,
-        volume=_volume_cmp(a, b), issue=_eq(a.issue, b.issue), pages=_page_cmp(a, b),
+        volume=_volume_cmp(a, b), issue=_issue_cmp(a, b), pages=_page_cmp(a, b),
         doi=doi, pmid=pmid, isbn=isbn, abstract=ab,
         numbers_differ=a.numbers != b.numbers and ts < 1.0,
     )
 
 
-def _eq(a, b) -> int:
-    """1 same, -1 different, 0 unknown."""
-    if not a or not b:
+def _issue_cmp(a: _Rec, b: _Rec) -> int:
+    """1 same, -1 different (no number in common), 0 unknown or partly the same."""
+    if not a.issues or not b.issues:
         return 0
-    return 1 if a == b else -1
+    if a.issues == b.issues:
+        return 1
+    return 0 if a.issues & b.issues or a.supplement or b.supplement else -1
 
 
 CERTAIN, POSSIBLE, NONE = 2, 1, 0
-_T_CERTAIN = 9.0
-_T_POSSIBLE = 6.0
+
 
 
 def _points(a: _Rec, b: _Rec, f: _Features) -> tuple[float, list[str], list[str]]:
@@ -1141,6 +1396,20 @@ def _veto_different_pmid(a: _Rec, b: _Rec, f: _Features) -> bool:
     return f.pmid == -1
 
 
+def _veto_different_doi(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # (A DOI that several clearly different records carry is not compared: _Unreliable.)
+    # Publishers registered second DOIs for their back issues ("10.1007/bf02482781" and
+    # "10.1007/s005950050533" are one article): one publisher's two DOIs do not contradict
+    # the same title starting on the same page of the same volume of the same journal.
+    # A journal that moved to another publisher keeps its DOIs' suffixes under the new prefix.
+    prefix_a, _, suffix_a = a.doi.partition("/")
+    prefix_b, _, suffix_b = b.doi.partition("/")
+    return f.doi == -1 and suffix_a != suffix_b and not (
+        prefix_a == prefix_b and f.title >= 0.9
+        and f.pages == 2 and f.volume == 1 and f.journal >= 0.9 and f.issue >= 0
+        and not (a.abstract_like or b.abstract_like))
+
+
 def _same_id(f: _Features) -> bool:
     """A shared identifier, unless the journals disagree too (an identifier copied onto the
     wrong record)."""
@@ -1156,22 +1425,37 @@ def _veto_title_numbers(a: _Rec, b: _Rec, f: _Features) -> bool:
     return f.numbers_differ and not ((f.pages == 2 and f.volume == 1) or _same_id(f))
 
 
-def _veto_conference_vs_article(a: _Rec, b: _Rec, f: _Features) -> bool:
-    if a.abstract_like == b.abstract_like or (
-            (f.pages == 2 and f.volume >= 0) or f.abstract >= 0.95 or f.doi == 1):
-        return False
-    article = b if a.abstract_like else a
-    # A conference abstract and the full article it became: the article has a page range, or
-    # a later year, or another volume or journal.
-    return (article.plast > article.pfirst or f.year_diff != 0 or f.volume == -1
-            or f.journal < 0.9)
+def _veto_generic_title(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # "Editorial", "Reply", "In this issue": an editor writes one in every issue, so only an
+    # identifier or the same first page of the same volume tells it is one item.
+    return (a.generic or b.generic) and not (
+        f.doi == 1 or f.pmid == 1 or (f.pages == 2 and f.volume == 1 and f.issue >= 0))
 
 
-def _veto_abstracts_on_different_pages(a: _Rec, b: _Rec, f: _Features) -> bool:
-    # One abstract presented at two meetings: two reports. (Printed twice in one meeting's
-    # supplement, it stays one.)
-    return (f.pages == -1 and (a.abstract_like or b.abstract_like) and f.doi != 1
-            and not _same_venue(f))
+def _veto_different_title_word(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # One content word for another: a companion paper on another drug, method or group.
+    # A word on one side only is often a dropped subtitle or a label ("Review", "Case
+    # report"): it vetoes only when neither the first page nor an identifier ties the two.
+    only_a, only_b = _title_difference(a, b)
+    if only_a and only_b:
+        return True
+    return bool(only_a or only_b) and not (f.pages == 2 or _same_id(f))
+
+
+def _title_difference(a: _Rec, b: _Rec) -> tuple[list[str], list[str]]:
+    """The content words that tell the two titles apart (title_word_difference), for the
+    pair of titles (main or other-language) that agree best."""
+    if a.tkey == b.tkey:
+        return [], []
+    (ta, alt_a), (tb, alt_b) = a.words, b.words
+    best: tuple[list[str], list[str]] | None = None
+    for x in (ta, alt_a):
+        for y in (tb, alt_b):
+            if x and y:
+                d = title_word_difference(x, y)
+                if best is None or len(d[0]) + len(d[1]) < len(best[0]) + len(best[1]):
+                    best = d
+    return best or ([], [])
 
 
 def _veto_titles_differ(a: _Rec, b: _Rec, f: _Features) -> bool:
@@ -1179,9 +1463,48 @@ def _veto_titles_differ(a: _Rec, b: _Rec, f: _Features) -> bool:
         f.pages == 2 and f.volume == 1 and f.author >= 0.8)
 
 
+def _veto_conference_vs_article(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # A conference abstract and the full article it became are two reports of one study.
+    # Only the same DOI, or the same first page of the same volume (one abstract indexed
+    # once as a meeting abstract and once as a journal item), makes them one record.
+    if a.abstract_like == b.abstract_like or f.doi == 1 or (f.pages == 2 and f.volume >= 0):
+        return False
+    article = b if a.abstract_like else a
+    # The article has a page range, or a later year, or another volume or journal.
+    return (article.plast > article.pfirst or f.year_diff != 0 or f.volume == -1
+            or f.journal < 0.9)
+
+
+def _veto_different_authors(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # Mostly a wrong author field; but a title and a citation shared by works of other people
+    # (a reprint, a translation, a digest) are possible too. An identifier decides.
+    return 0 <= f.author < 0.4 and not _same_id(f)
+
+
+def _veto_different_journal(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # Journal names differ in many honest ways (abbreviations, translations, a book series
+    # and its volume title), so only when neither the first page nor an identifier ties the
+    # two: a digest's summary of an article under the article's title, in another journal.
+    return 0 <= f.journal < 0.5 and f.pages != 2 and not _same_id(f)
+
+
+def _veto_different_volume(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # (_volume_cmp already forgives a supplement number in the volume field.)
+    return f.volume == -1 and not _same_id(f)
+
+
+def _veto_different_pages(a: _Rec, b: _Rec, f: _Features) -> bool:
+    # Companion papers in one issue, one abstract presented at two meetings. A shared
+    # identifier outweighs a typing error in the pages.
+    return f.pages == -1 and not _same_id(f)
+
+
+def _veto_different_issue(a: _Rec, b: _Rec, f: _Features) -> bool:
+    return f.issue == -1 and not _same_id(f)
+
+
 def _veto_short_title(a: _Rec, b: _Rec, f: _Features) -> bool:
-    # "Editorial", "Preface", "Introduction": a short title says little; an editor writes one
-    # in every issue.
+    # "Asthma", "Heart failure": a short title says little.
     return min(len(a.tkey), len(b.tkey)) < 30 and not (
         f.pages == 2 or f.doi == 1 or f.pmid == 1 or f.isbn or f.abstract >= 0.95
         or (f.volume == 1 and f.issue == 1))
@@ -1192,25 +1515,33 @@ def _veto_short_title(a: _Rec, b: _Rec, f: _Features) -> bool:
 _VETOES: tuple[tuple[str, Callable[[_Rec, _Rec, _Features], bool]], ...] = (
     ("no_title", _veto_no_title),
     ("different_pmid", _veto_different_pmid),
+    ("different_doi", _veto_different_doi),
     ("different_years", _veto_different_years),
     ("title_numbers", _veto_title_numbers),
-    ("conference_vs_article", _veto_conference_vs_article),
-    ("abstracts_on_different_pages", _veto_abstracts_on_different_pages),
+    ("generic_title", _veto_generic_title),
     ("titles_differ", _veto_titles_differ),
+    ("different_title_word", _veto_different_title_word),
+    ("conference_vs_article", _veto_conference_vs_article),
+    ("different_authors", _veto_different_authors),
+    ("different_journal", _veto_different_journal),
+    ("different_volume", _veto_different_volume),
+    ("different_pages", _veto_different_pages),
+    ("different_issue", _veto_different_issue),
     ("short_title", _veto_short_title),
 )
 
 
-def _decide(a: _Rec, b: _Rec, f: _Features) -> tuple[int, float, tuple[str, ...], str]:
+def _decide(a: _Rec, b: _Rec, f: _Features,
+            tuning: Tuning = TUNING) -> tuple[int, float, tuple[str, ...], str]:
     """Decision for one pair: (CERTAIN|POSSIBLE|NONE, score in 0..1, reasons, rule)."""
     if a.erratum != b.erratum or a.reply != b.reply:
         return NONE, 0.0, (), ""
     p, pro, con = _points(a, b, f)
-    if p < _T_POSSIBLE:
+    if p < tuning.possible:
         return NONE, 0.0, (), ""
-    score = round(min(max((p - _T_POSSIBLE) / 12.0 + 0.5, 0.0), 1.0), 4)
+    score = round(min(max((p - tuning.possible) / 12.0 + 0.5, 0.0), 1.0), 4)
     vetoes = [name for name, fires in _VETOES if fires(a, b, f)]
-    if p >= _T_CERTAIN and not vetoes:
+    if p >= tuning.certain and not vetoes:
         return CERTAIN, score, tuple(pro + con), ""
     reasons = tuple(dict.fromkeys(pro + con + [RULES[v] for v in vetoes]))
     return POSSIBLE, score, reasons, vetoes[0] if vetoes else "below_certain"
@@ -1226,6 +1557,7 @@ def find_duplicates(
     *,
     not_duplicates: Collection[tuple[int, int]] = (),
     progress: Callable[[int, int], None] | None = None,
+    tuning: Tuning = TUNING,
 ) -> DedupResult:
     """Certain and possible duplicate pairs among `records` (ids as given, a < b in each pair).
 
@@ -1246,6 +1578,9 @@ def find_duplicates(
     del cache
     blocked = {(min(a, b), max(a, b)) for a, b in not_duplicates}
     bad = _unreliable_ids(recs)
+    if _issues_are_record_numbers(recs):
+        for r in recs:
+            r.issues = frozenset()
     cand = sorted(_candidate_pairs(recs))
     if progress:
         progress(n * 60 // 100, n)  # blocking done: 60 %
@@ -1261,10 +1596,10 @@ def find_duplicates(
             continue
         if a.erratum != b.erratum or a.reply != b.reply:
             continue
-        if _hopeless(a, b, bad):
+        if _hopeless(a, b, bad, tuning.possible):
             continue
         f = _features(a, b, bad, jsim)
-        decision, score, reasons, rule = _decide(a, b, f)
+        decision, score, reasons, rule = _decide(a, b, f, tuning)
         if decision == CERTAIN:
             certain.append((score, i, j, reasons, rule))
         elif decision == POSSIBLE:

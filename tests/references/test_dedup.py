@@ -4,7 +4,10 @@ Accuracy and speed on the labelled benchmark sets are measured by the scripts in
 here: these tests pin the behaviour the rules promise.
 """
 
+import json
 import random
+from itertools import combinations
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -481,3 +484,52 @@ def test_every_possible_pair_names_a_known_rule():
     assert all(p.rule in dedup.RULES for p in result.possible)
     assert all(dedup.RULES[p.rule] in p.reasons for p in result.possible
                if p.rule != "below_certain")
+
+
+# --- the adversarial fixture: works that look alike ------------------------------------
+
+ADVERSARIAL = Path(__file__).parent / "fixtures" / "dedup_adversarial.json"
+
+
+def _adversarial() -> tuple[dict, list[DedupRecord], dict[int, str]]:
+    data = json.loads(ADVERSARIAL.read_text())
+    fields = {f for f in DedupRecord.__dataclass_fields__ if f != "id"}
+    records = [DedupRecord(id=r["id"], **{k: tuple(v) if k == "authors" else v
+                                          for k, v in r.items() if k in fields})
+               for r in data["records"]]
+    return data, records, {r["id"]: r["work"] for r in data["records"]}
+
+
+def test_adversarial_fixture_merges_no_two_works():
+    data, records, work = _adversarial()
+    result = find_duplicates(records)
+    wrong = [(a, b, work[a], work[b]) for a, b in result.certain if work[a] != work[b]]
+    assert wrong == []
+    # Nor does a chain of certain pairs join two works.
+    for group in clusters(result, work):
+        assert len({work[i] for i in group}) == 1, group
+
+
+def test_adversarial_fixture_keeps_the_true_duplicates():
+    data, records, work = _adversarial()
+    result = find_duplicates(records)
+    assert [a for a, b in data["certain"] if (a, b) not in result.certain] == []
+    found = set(result.certain) | {(p.a, p.b) for p in result.possible}
+    assert [a for a, b in data["found"] if (a, b) not in found] == []
+    # Every pair the fixture names is one work, and every duplicate in it is named.
+    named = {tuple(p) for p in data["certain"] + data["found"]}
+    assert all(work[a] == work[b] for a, b in named)
+    assert named == {(a, b) for a, b in combinations(sorted(work), 2) if work[a] == work[b]}
+
+
+def test_adversarial_fixture_says_why_each_lookalike_is_queued():
+    """The look-alike pairs that reach the queue carry the rule that stopped them."""
+    data, records, work = _adversarial()
+    rules = {(p.a, p.b): p.rule for p in find_duplicates(records).possible}
+    assert rules[(4, 5)] == "different_doi"  # Editor's comments, both on page 1
+    assert rules[(40, 41)] == "different_issue"  # "Jan-12" and "01-Dec" are no evidence
+    assert rules[(6, 7)] == "generic_title"  # Editorial notes, no identifiers
+    assert rules[(20, 21)] == "different_title_word"  # ramipril / enalapril
+    assert rules[(26, 27)] == "different_title_word"  # men / women, same pages
+    assert rules[(33, 34)] == "conference_vs_article"
+    assert rules[(63, 64)] == "different_doi"  # two versions of a Cochrane review
