@@ -33,14 +33,10 @@ class TableAnswer:
     note: str = ""
 
 
-@dataclass
-class TableRow:
-    """A study with settled data: its consensus (dual mode) or its one complete extraction
-    (single mode). `answers` holds every answer of that extraction by field id."""
+class _OfStudy:
+    """A row about one study (with `included_reports`): its short label and first title."""
 
-    study: Study  # with `included_reports`, as screening.queries.included_studies gives it
-    extraction: Extraction  # with its `version`
-    answers: dict[int, TableAnswer]
+    study: Study
 
     @property
     def label(self) -> str:
@@ -50,6 +46,16 @@ class TableRow:
     def title(self) -> str:
         reports = getattr(self.study, "included_reports", None) or []
         return reports[0].title if reports else ""
+
+
+@dataclass
+class TableRow(_OfStudy):
+    """A study with settled data: its consensus (dual mode) or its one complete extraction
+    (single mode). `answers` holds every answer of that extraction by field id."""
+
+    study: Study  # with `included_reports`, as screening.queries.included_studies gives it
+    extraction: Extraction  # with its `version`
+    answers: dict[int, TableAnswer]
 
     def answer(self, fld: Field) -> TableAnswer | None:
         return self.answers.get(fld.pk)
@@ -510,7 +516,7 @@ def pilot_report(project: Project) -> PilotReport:
 
 
 @dataclass
-class StudyRow:
+class StudyRow(_OfStudy):
     """One study of the extraction list: status and extractors, never an answer."""
 
     study: Study  # with `included_reports`
@@ -519,14 +525,6 @@ class StudyRow:
     mine: Extraction | None  # the user's own extraction in the round
     assigned_to_me: bool
 
-    @property
-    def label(self) -> str:
-        return study_label(self.study)
-
-    @property
-    def title(self) -> str:
-        reports = getattr(self.study, "included_reports", None) or []
-        return reports[0].title if reports else ""
 
     @property
     def status_label(self) -> str:

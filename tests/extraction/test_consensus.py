@@ -1,10 +1,8 @@
 """Consensus: identical answers pre-filled, each difference settled by taking a side or
 writing a value (with a note), who may settle, one result when two settle at once."""
 
-import threading
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from extraction import queries, services
@@ -19,6 +17,7 @@ from tests.extraction.steps import (
     membership,
     pair,
 )
+from tests.threads import race
 
 MAIN = Round.MAIN
 
@@ -229,29 +228,6 @@ def test_settling_opens_the_studys_sealed_answers_in_the_log(cast, settled):
 
 
 # --- two at once --------------------------------------------------------------------------
-
-
-def race(callables):
-    """Run the callables at once (a barrier lines them up); return results or exceptions."""
-    barrier = threading.Barrier(len(callables))
-    results = [None] * len(callables)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(callables)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads), "a thread hung (a lock never released?)"
-    return results
 
 
 @pytest.mark.postgres

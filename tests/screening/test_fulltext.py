@@ -8,7 +8,7 @@ from screening import queries, services
 from screening.models import Screening, Stage, Vote
 from tests.factories import RecordFactory
 from tests.screening.steps import at_full_text
-from tests.screening.test_concurrency import race
+from tests.threads import race
 
 TA, FT = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
 State = Screening.State
