@@ -10,6 +10,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.utils import timezone
+
+from projects import audit
+from projects.models import AuditEvent
 
 
 def is_postgres() -> bool:
@@ -63,9 +67,31 @@ def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
     return count
 
 
-def analyze(model: type[models.Model]) -> None:
+def analyze(model: type[models.Model], columns: Sequence[str] = ()) -> None:
     """Refresh PostgreSQL's statistics after a bulk change, so the planner sees the new rows
-    (autovacuum would, but only later: the first pages after an import would be slow)."""
+    (autovacuum would, but only later: the first pages after an import would be slow).
+    `columns` (attnames) limits it to the columns the change touched: ANALYZE of a table
+    with long texts spends most of its time on them."""
     if is_postgres():
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        cols = ", ".join(connection.ops.quote_name(by_attname[c].column) for c in columns)
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}"
+                           + (f" ({cols})" if cols else ""))
+
+
+def record_events(*, project, actor, action: str,
+                  changes: list[tuple[models.Model, dict | None, dict | None]]) -> int:
+    """The events `projects.audit.record_many` writes, one per (target, before, after), by
+    COPY on PostgreSQL (three to four times faster for the tens of thousands of merges of a
+    large deduplication run). Must run inside the caller's transaction."""
+    if not is_postgres():
+        return audit.record_many(project=project, actor=actor, action=action, changes=changes)
+    actor = actor if actor is not None and actor.is_authenticated else None
+    now = timezone.now()
+    return copy_rows(AuditEvent, [
+        "project_id", "actor_id", "created_at", "action", "target_type", "target_id",
+        "target_repr", "before", "after", "sealed",
+    ], ((project.pk if project else None, actor.pk if actor else None, now, action,
+         target._meta.label, str(target.pk), str(target)[:300], before, after, False)
+        for target, before, after in changes))

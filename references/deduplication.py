@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from projects import audit
 from projects.models import Project
 
 from . import bulk, holds
-from .dedup import DedupRecord, find_duplicates
+from .dedup import ABSTRACT_CHARS, DedupRecord, find_duplicates, paused_gc
 from .models import DuplicateCandidate, DuplicateDecisionBatch, Record, Study
 
 Progress = Callable[..., None]
@@ -94,10 +95,12 @@ class _Loaded:
 
 
 def _load(project: Project) -> _Loaded:
-    """Every record of the project that is in the flow (not removed before screening)."""
+    """Every record of the project that is in the flow (not removed before screening). Only
+    the start of each abstract, which is all the matching reads (ABSTRACT_CHARS)."""
     rows = Record.objects.filter(project=project, removed_reason="").values_list(
-        "id", "title", "abstract", "authors", "year", "journal", "volume", "issue", "pages",
-        "doi", "pmid", "other_ids", "publication_type", "duplicate_of_id", "hold", "study_id",
+        "id", "title", Substr("abstract", 1, ABSTRACT_CHARS), "authors", "year", "journal",
+        "volume", "issue", "pages", "doi", "pmid", "other_ids", "publication_type",
+        "duplicate_of_id", "hold", "study_id",
     ).order_by("id")
     loaded = _Loaded([], {}, set(), {})
     for (rid, title, abstract, authors, year, journal, volume, issue, pages, doi, pmid,
@@ -122,7 +125,9 @@ def deduplicate(project: Project, *, user=None, progress: Progress | None = None
     progress = progress or (lambda *a, **k: None)
     # One run per project at a time: a second run waits here, then sees the first's links.
     # A session lock, not a transaction, so the job's progress stays visible while it runs.
-    with _project_lock(project):
+    # Hundreds of thousands of small objects and no reference cycles: Python's cycle collector
+    # would walk them all again and again (see paused_gc).
+    with _project_lock(project), paused_gc():
         return _deduplicate_locked(project, user, progress)
 
 
@@ -179,7 +184,7 @@ def _deduplicate_locked(project: Project, user, progress: Progress) -> DedupRepo
     changes = _primaries(links, clusters, loaded.held)
     with transaction.atomic():
         report = _apply(project, user, progress, loaded, changes, clusters, result, held_pairs)
-    bulk.analyze(Record)
+    bulk.analyze(Record, ["duplicate_of_id", "study_id"])
     return report
 
 
@@ -278,6 +283,7 @@ def _apply_links(project: Project, changes: dict[int, int], links: dict[int, int
     now = timezone.now()
     items = sorted(changes.items())
     applied: set[int] = set()
+    targets: dict[int, Record] = {}  # the records changed, as the audit events name them
     table = connection.ops.quote_name(Record._meta.db_table)
     unheld = "AND (r.hold = 0 OR r.duplicate_of_id IS NOT NULL) " if automatic else ""
     for start in range(0, len(items), 5000):
@@ -292,10 +298,12 @@ def _apply_links(project: Project, changes: dict[int, int], links: dict[int, int
                     f"FROM (VALUES {values}) AS v(id, primary_id, old), {table} AS p "
                     f"WHERE r.id = v.id AND p.id = v.primary_id "
                     f"AND r.duplicate_of_id IS NOT DISTINCT FROM v.old {unheld}"
-                    f"RETURNING r.id",
+                    f"RETURNING r.id, r.title",
                     [now, user.pk if user else None, *params],
                 )
-                applied.update(row[0] for row in cursor.fetchall())
+                for rid, title in cursor.fetchall():
+                    applied.add(rid)
+                    targets[rid] = Record(id=rid, title=title)
         else:
             for rid, primary in chunk:
                 rows = Record.objects.filter(pk=rid, duplicate_of_id=links.get(rid))
@@ -306,8 +314,9 @@ def _apply_links(project: Project, changes: dict[int, int], links: dict[int, int
                                    pk=primary).study_id):
                     applied.add(rid)
     _drop_empty_studies(sorted({studies[rid] for rid in applied if rid in studies}))
-    targets = Record.objects.only("id", "title").in_bulk(sorted(applied))
-    audit.record_many(project=project, actor=user, action="record.merge", changes=[
+    if len(targets) < len(applied):
+        targets = Record.objects.only("id", "title").in_bulk(sorted(applied))
+    bulk.record_events(project=project, actor=user, action="record.merge", changes=[
         (targets[rid], {"duplicate_of": links.get(rid)},
          {"duplicate_of": primary, "by": user.username if user else "automatic"})
         for rid, primary in items if rid in applied
