@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -96,19 +97,20 @@ class _Loaded:
 
 def _load(project: Project) -> _Loaded:
     """Every record of the project that is in the flow (not removed before screening). Only
-    the start of each abstract, which is all the matching reads (ABSTRACT_CHARS)."""
+    what the matching reads: the start of each abstract (ABSTRACT_CHARS), the ISBN of the
+    other identifiers."""
     rows = Record.objects.filter(project=project, removed_reason="").values_list(
         "id", "title", Substr("abstract", 1, ABSTRACT_CHARS), "authors", "year", "journal",
-        "volume", "issue", "pages", "doi", "pmid", "other_ids", "publication_type",
-        "duplicate_of_id", "hold", "study_id",
+        "volume", "issue", "pages", "doi", "pmid", KeyTextTransform("isbn", "other_ids"),
+        "publication_type", "duplicate_of_id", "hold", "study_id",
     ).order_by("id")
     loaded = _Loaded([], {}, set(), {})
     for (rid, title, abstract, authors, year, journal, volume, issue, pages, doi, pmid,
-         other_ids, ptype, dup_of, hold, study_id) in rows.iterator(chunk_size=5000):
+         isbn, ptype, dup_of, hold, study_id) in rows.iterator(chunk_size=5000):
         loaded.records.append(DedupRecord(
             id=rid, title=title, abstract=abstract, authors=tuple(authors or ()), year=year,
             journal=journal, volume=volume, issue=issue, pages=pages, doi=doi, pmid=pmid,
-            isbn=(other_ids or {}).get("isbn", ""), publication_type=ptype,
+            isbn=isbn or "", publication_type=ptype,
         ))
         loaded.links[rid] = dup_of
         loaded.studies[rid] = study_id

@@ -1,10 +1,12 @@
 """Deduplication applied to a project: merges, the review queue, decisions and undo."""
 
+import random
+
 import pytest
 
 from projects.models import AuditEvent
 from references import deduplication, exports
-from references.models import DuplicateCandidate, Record
+from references.models import DuplicateCandidate, Record, Study
 from tests.factories import RecordFactory, SourceFactory
 
 TITLE = "Trainee-led integrated knowledge translation: a scoping review"
@@ -186,3 +188,61 @@ def test_export_gives_each_records_dedup_status(cast, two_sources):
               for row in data}
     assert status == {first.pk: ("primary", ""), second.pk: ("duplicate", first.pk),
                       a.pk: ("possible", ""), b.pk: ("possible", ""), lone.pk: ("unique", "")}
+
+
+def test_books_are_matched_on_the_isbn_among_their_other_identifiers(cast, two_sources):
+    """The run loads only the ISBN of a record's other identifiers; it still ties the two
+    catalogue records of one book (without it they would only be possible duplicates)."""
+    book = dict(project=cast.project, title="Handbook of cardioprotection",
+                authors=["Yellon, D. M."], year=2009, publication_type="BOOK", journal="",
+                volume="", pages="", doi="")
+    first = RecordFactory(source=two_sources[0], other_ids={"isbn": "978-0-12-345678-9",
+                                                            "oclc": "123"}, **book)
+    second = RecordFactory(source=two_sources[1], other_ids={"isbn": "9780123456789"}, **book)
+
+    report = deduplication.deduplicate(cast.project)
+
+    second.refresh_from_db()
+    assert (second.duplicate_of_id, report.merged, report.possible) == (first.pk, 1, 0)
+
+
+@pytest.mark.postgres
+def test_a_run_with_many_merges_links_moves_and_logs_each_one(cast, two_sources):
+    """Hundreds of merges in one run (their events written by COPY): every duplicate points
+    at its primary, moves into its study (its own study is removed) and has its merge event,
+    named as the record is."""
+    rng = random.Random(8)
+    words = ["remote", "ischaemic", "preconditioning", "cardiac", "surgery", "kidney", "injury",
+             "trial", "statins", "children", "stroke", "sepsis", "outcomes", "mortality",
+             "biomarkers", "anaesthesia", "volatile", "propofol", "troponin", "elderly"]
+    n = 600
+    studies = Study.objects.bulk_create([Study(project=cast.project) for _ in range(2 * n)])
+    records = []
+    for k in range(n):
+        title = " ".join(rng.sample(words, 9)) + f" cohort {k}"
+        for copy, source in enumerate(two_sources):
+            records.append(Record(
+                project=cast.project, source=source, source_position=k + 1,
+                study=studies[2 * k + copy], title=title, authors=["Lee, Kim"], year=2020,
+                journal="Heart", volume="10", pages=f"{k * 10 + 1}-{k * 10 + 9}",
+                doi=f"10.1000/heart.{k}"))
+    records = Record.objects.bulk_create(records)
+
+    report = deduplication.deduplicate(cast.project)
+
+    rows = dict(Record.objects.filter(project=cast.project).values_list(
+        "id", "duplicate_of_id"))
+    primaries, duplicates = records[0::2], records[1::2]
+    assert (report.merged, report.duplicates) == (n, n)
+    assert {d.pk: rows[d.pk] for d in duplicates} == {
+        d.pk: p.pk for p, d in zip(primaries, duplicates, strict=True)}
+    assert all(rows[p.pk] is None for p in primaries)
+    moved = dict(Record.objects.filter(pk__in=[d.pk for d in duplicates]).values_list(
+        "id", "study_id"))
+    assert moved == {d.pk: p.study_id for p, d in zip(primaries, duplicates, strict=True)}
+    assert Study.objects.filter(project=cast.project).count() == n
+    events = AuditEvent.objects.filter(action="record.merge")
+    assert sorted(events.values_list("target_id", "before", "after")) == sorted(
+        (str(d.pk), {"duplicate_of": None}, {"duplicate_of": p.pk, "by": "automatic"})
+        for p, d in zip(primaries, duplicates, strict=True))
+    assert {e.target_repr for e in events} == {str(d) for d in duplicates}
