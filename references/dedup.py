@@ -564,8 +564,11 @@ def _clean_isbn(raw: str) -> str:
     return re.sub(r"[^0-9x]", "", m.group().lower()) if m else ""
 
 
+_PMID = re.compile(r"\d{1,9}")
+
+
 def clean_pmid(raw: str) -> str:
-    m = re.search(r"\d{1,9}", raw or "")
+    m = _PMID.search(raw or "")
     return (m.group().lstrip("0") or "") if m else ""
 
 
@@ -884,10 +887,12 @@ class _Rec:
         pg = cache.pages.get(pages)
         if pg is None:
             first, pfirst, plast = parse_pages(pages)
-            pg = cache.pages[pages] = (first, pfirst, plast, _pages_damaged(pages),
-                                       _page_prefix(first), _is_article_number(first))
+            pg = cache.pages[pages] = (
+                first, pfirst, plast, _pages_damaged(pages), _page_prefix(first),
+                _is_article_number(first),
+                not pages.isdigit() and bool(_THESIS.search(fold(pages))))
         (self.fpage, self.pfirst, self.plast, self.pages_damaged, self.pprefix,
-         self.article_number) = pg
+         self.article_number, thesis_pages) = pg
         self.doi = clean_doi(r.doi) if r.doi else ""
         self.pmid = clean_pmid(r.pmid) if r.pmid else ""
         self.isbn = _clean_isbn(r.isbn) if r.isbn else ""
@@ -910,9 +915,7 @@ class _Rec:
         if venue_vi is None:
             venue_vi = cache.venue[vi] = (bool(_SUPPL.search(f"{volume} {issue}")), bool(
                 _THESIS.search(f"{fold(volume)} {fold(issue)}")))
-        self.thesis = self.ptype == "thesis" or venue_j[1] or venue_vi[1] or (
-            not pages.isascii() or any(c.isalpha() for c in pages)) and bool(
-            _THESIS.search(fold(pages)))
+        self.thesis = self.ptype == "thesis" or venue_j[1] or venue_vi[1] or thesis_pages
         self.abstract_like = not self.thesis and (
             self.ptype == "conf" or venue_j[0] or venue_vi[0]
             or bool(_ABSTRACT_TITLE.search(raw_title))
@@ -1250,8 +1253,15 @@ def _hopeless(a: _Rec, b: _Rec, bad: _Unreliable, possible: float = TUNING.possi
     """True when the pair cannot reach the possible tier whatever its authors, journal and
     abstract say: an upper bound of `_points` from the cheap fields. Saves most of the work
     on large projects, where most candidate pairs are clearly different works."""
+    return _hope(a, b, bad, possible) is None
+
+
+def _hope(a: _Rec, b: _Rec, bad: _Unreliable,
+          possible: float) -> tuple[float, float] | None:
+    """None for a hopeless pair (see _hopeless), else the titles' (similarity, containment),
+    which the bound needed and _features would compute again."""
     if a.thesis and b.thesis:
-        return False
+        return _title_sim(a, b)
     bound = _REST_MAX
     if a.doi and b.doi:
         doi = _id_cmp(a.doi, b.doi, bad.doi)
@@ -1270,9 +1280,9 @@ def _hopeless(a: _Rec, b: _Rec, bad: _Unreliable, possible: float = TUNING.possi
     bound += 2.5 if pages == 2 else 0.5 if pages == 1 else (
         (-2.0 if vol == 1 else -4.0) if pages == -1 else 0.0)
     if bound + 5.0 < possible:
-        return True
+        return None
     ts, cont = _title_sim(a, b)
-    return bound + _title_points(ts, cont, a, b)[0] < possible
+    return None if bound + _title_points(ts, cont, a, b)[0] < possible else (ts, cont)
 
 
 def _id_cmp(x: str, y: str, bad: set[str]) -> int:
@@ -1285,8 +1295,9 @@ def _id_cmp(x: str, y: str, bad: set[str]) -> int:
     return -1
 
 
-def _features(a: _Rec, b: _Rec, bad: _Unreliable, jsim: dict | None = None) -> _Features:
-    ts, cont = _title_sim(a, b)
+def _features(a: _Rec, b: _Rec, bad: _Unreliable, jsim: dict | None = None,
+              title: tuple[float, float] | None = None) -> _Features:
+    ts, cont = title or _title_sim(a, b)
     au = author_similarity(a, b)
     yd = abs(a.year - b.year) if a.year and b.year else -1
     if jsim is None:
@@ -1308,7 +1319,7 @@ def _features(a: _Rec, b: _Rec, bad: _Unreliable, jsim: dict | None = None) -> _
         title=ts, contain=cont, author=au, year_diff=yd, journal=js,
         volume=_volume_cmp(a, b), issue=_issue_cmp(a, b), pages=_page_cmp(a, b),
         doi=doi, pmid=pmid, isbn=isbn, abstract=ab,
-        numbers_differ=a.numbers != b.numbers and ts < 1.0,
+        numbers_differ=ts < 1.0 and a.numbers != b.numbers,
     )
 
 
@@ -1655,9 +1666,10 @@ def _find_duplicates(records, not_duplicates, progress, tuning) -> DedupResult:
             continue
         if a.erratum != b.erratum or a.reply != b.reply:
             continue
-        if _hopeless(a, b, bad, tuning.possible):
+        title = _hope(a, b, bad, tuning.possible)
+        if title is None:
             continue
-        f = _features(a, b, bad, jsim)
+        f = _features(a, b, bad, jsim, title)
         decision, score, reasons, rule = _decide(a, b, f, tuning)
         if decision == CERTAIN:
             certain.append((score, i, j, reasons, rule))
