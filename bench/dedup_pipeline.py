@@ -73,7 +73,14 @@ def main() -> None:
             ids = [row["source_record_id"] for row in rows]
             roots = [file_id[row["duplicate_of"]] if row["duplicate_of"]
                      else row["source_record_id"] for row in rows]
-            result = score(ids, read_gold(set_name), roots)
+            gold = read_gold(set_name)
+            result = score(ids, gold, roots)
+            # Precision of the merges the product made: of the records linked to a primary,
+            # how many are the same work as it.
+            work = {rid: w for w, group in enumerate(gold) for rid in group}
+            merged = [(rid, root) for rid, root in zip(ids, roots, strict=True) if rid != root]
+            true = sum(1 for rid, root in merged if rid in work and work[rid] == work.get(root))
+            result["merge_precision"] = round(true / len(merged), 5) if merged else None
             result["possible_queue"] = sum(1 for line in dedup_out.splitlines()
                                            if line.startswith("possible")) and int(
                 [line for line in dedup_out.splitlines()
@@ -81,12 +88,15 @@ def main() -> None:
             result["seconds_import"] = round(imported, 2)
             result["seconds_deduplicate"] = round(deduplicated, 2)
             result["function_alone_sensitivity"] = previous[set_name]["ours"]["sensitivity"]
-            result["bib_dedupe_sensitivity"] = previous[set_name]["bib_dedupe"]["sensitivity"]
+            result["bib_dedupe_sensitivity"] = previous[set_name].get(
+                "bib_dedupe", {}).get("sensitivity")
             out[set_name] = result
-            print(f"{set_name:30} sens {result['sensitivity']:.4f} lost {result['works_lost']} "
-                  f"left {result['left']} queue {result['possible_queue']} "
+            print(f"{set_name:30} lost {result['works_lost']} "
+                  f"merge precision {result['merge_precision']} "
+                  f"sens {result['sensitivity']:.4f} left {result['left']} "
+                  f"queue {result['possible_queue']} "
                   f"(function alone {result['function_alone_sensitivity']:.4f}, "
-                  f"bib-dedupe {result['bib_dedupe_sensitivity']:.4f})")
+                  f"bib-dedupe {result['bib_dedupe_sensitivity']})")
     (RESULTS / "dedup_pipeline.json").write_text(json.dumps({
         "what": "import_references (CSV) -> deduplicate -> export_records, scored per set",
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"), "sets": out}, indent=2) + "\n")

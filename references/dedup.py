@@ -257,6 +257,8 @@ _WOS_CORRECTION = re.compile(r"\(vol \d+,? (?:pg|p|pp)\.? ?[a-z]?\d+", re.IGNORE
 _EMBASE_CORRECTION = re.compile(r"\s*\([^()]{3,120}\(\s*(?:19|20)\d\d\s*\)\s*\d[^()]{0,40}(?:\(|$)")
 _RETRACTED = re.compile(r"^retracted(?: article)?\s*[:.\-]\s*", re.IGNORECASE)
 _BILINGUAL = re.compile(r"\n|\s<original>\s|\]\s*to:\s", re.IGNORECASE)
+_LANGUAGE_THEN_TITLE = re.compile(
+    r"\.\s+(" + "|".join(w.capitalize() for w in _LANGS.split("|")) + r")\s+(?=[A-Z\[(])")
 _ERRATUM = re.compile(
     r"^\W*(?:errat(?:um|a)|corrigend(?:um|a)|addend(?:um|a)|expression of concern|"
     r"publisher'?s? note|notice of (?:retraction|withdrawal))\b|"
@@ -327,6 +329,12 @@ def clean_title(title: str) -> tuple[str, str, bool]:
         parts = _BILINGUAL.split(t, maxsplit=1)
         if len(parts) == 2 and len(parts[0].split()) >= 2:
             t, alt = parts[0], parts[1]
+    if not alt and ". " in t:
+        # "Title. German Originaltitel": Embase's line break lost on the way (an import that
+        # joins a field's lines, a spreadsheet).
+        m = _LANGUAGE_THEN_TITLE.search(t)
+        if m and len(t[:m.start()].split()) >= 2:
+            t, alt = t[:m.start() + 1] + " " + m.group(1), t[m.end():]
     t = t.strip().strip('"').strip()
     for _ in range(3):
         # Only a title ending in a bracket or in a language name can have a tail to strip.

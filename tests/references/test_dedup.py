@@ -407,6 +407,11 @@ def test_clean_title():
                                                                       True)
     main, alt, _ = clean_title("Myocardial protection. German\nMyokardprotektion")
     assert (main, alt) == ("Myocardial protection", "Myokardprotektion")
+    # The same with the line break lost on the way (an import that joins a field's lines).
+    main, alt, _ = clean_title("Myocardial protection by preconditioning. German "
+                               "Myokardprotektion durch Prakonditionierung")
+    assert (main, alt) == ("Myocardial protection by preconditioning",
+                           "Myokardprotektion durch Prakonditionierung")
 
 
 # --- the fast path never hides a pair the rules would keep -------------------------------
