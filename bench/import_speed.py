@@ -99,7 +99,9 @@ def main() -> None:
         "records": records,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "import": imported, "deduplicate": deduplicated, "pages_ms": pages,
-        "goal": {"import_seconds": 30, "deduplicate_seconds": 30, "peak_rss_mb": 2048},
+        # Deduplication: issue 8 (15 s with the database work, under 1 GB).
+        "goal": {"import_seconds": 30, "deduplicate_seconds": 15, "deduplicate_peak_rss_mb": 1024,
+                 "peak_rss_mb": 2048},
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     out = ROOT / "bench/results/import_speed.json"
