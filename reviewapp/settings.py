@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "references",
     "screening",
     "extraction",
+    "frameworks",
 ]
 
 MIDDLEWARE = [
