@@ -1,0 +1,305 @@
+"""Coding and verification at the service level: single versus multiple choice, WIDER text
+and tags, excerpts with their categories and themes, verification, settlement, status,
+sampling and agreement, each with exact values and its audit event."""
+
+import pytest
+
+from frameworks import services
+from frameworks.models import (
+    Category,
+    CodingSettings,
+    Excerpt,
+    Framework,
+    StudyCode,
+    StudyCoding,
+    Verification,
+)
+from frameworks.services import CodingError, Pick
+from projects.models import AuditEvent
+from tests.extraction.steps import include_studies
+from tests.factories import StudyFactory
+
+Rule = Framework.Rule
+Status = StudyCoding.Status
+
+
+def make_framework(project, key, rule, categories, *, position=0):
+    """A project's framework with categories given as keys, or (key, parent key)."""
+    fw = Framework.objects.create(project=project, key=key, source_key=key, name=key.upper(),
+                                  rule=rule, position=position)
+    made = {}
+    for i, spec in enumerate(categories):
+        ckey, parent = (spec, None) if isinstance(spec, str) else spec
+        made[ckey] = Category.objects.create(framework=fw, key=ckey, name=ckey.title(),
+                                             position=i, parent=made.get(parent))
+    return fw, made
+
+
+@pytest.fixture
+def fws(cast):
+    p = cast.project
+    kta = make_framework(p, "kta", Rule.MULTIPLE, ["identify", "adapt", "assess"], position=1)
+    iap2 = make_framework(p, "iap2", Rule.SINGLE, ["inform", "consult", "collaborate",
+                                                    "not-reported"], position=2)
+    wider = make_framework(p, "wider", Rule.TEXT, ["content", "mode", ("meetings", "mode"),
+                                                    ("email", "mode")], position=3)
+    comb = make_framework(p, "comb", Rule.EXCERPT, ["cap-psych", ("knowledge", "cap-psych"),
+                                                    ("skills", "cap-psych"), "opp-social"],
+                          position=4)
+    mcleroy = make_framework(p, "mcleroy", Rule.EXCERPT, ["individual", "interpersonal",
+                                                          "organizational"], position=5)
+    return {"kta": kta, "iap2": iap2, "wider": wider, "comb": comb, "mcleroy": mcleroy}
+
+
+def codes_of(study, fw):
+    return list(StudyCode.objects.filter(study=study, category__framework=fw)
+                .order_by("category__position").values_list("category__key", flat=True))
+
+
+def events(action):
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+def test_multiple_choice_framework_takes_several_categories(cast, fws):
+    study, = include_studies(cast)
+    kta, cats = fws["kta"]
+    services.set_study_codes(cast.project, study, kta,
+                             [Pick(cats["identify"], note="n1", quote="We asked", page="4"),
+                              Pick(cats["assess"])], coder=cast.ada)
+    assert codes_of(study, kta) == ["identify", "assess"]
+    code = StudyCode.objects.get(study=study, category=cats["identify"])
+    assert (code.note, code.quote, code.page, code.coder) == ("n1", "We asked", "4", cast.ada)
+    event, = events("frameworks.code_study")
+    assert event.before == {"framework": "kta", "codes": []}
+    assert [c["category"] for c in event.after["codes"]] == ["identify", "assess"]
+    assert StudyCoding.objects.get(study=study).status == Status.CODED
+
+
+def test_single_choice_framework_refuses_a_second_category(cast, fws):
+    study, = include_studies(cast)
+    iap2, cats = fws["iap2"]
+    with pytest.raises(CodingError, match="IAP2 takes one category per study; 2 were picked"):
+        services.set_study_codes(cast.project, study, iap2,
+                                 [Pick(cats["consult"]), Pick(cats["collaborate"])],
+                                 coder=cast.ada)
+    assert codes_of(study, iap2) == []
+    services.set_study_codes(cast.project, study, iap2, [Pick(cats["consult"])],
+                             coder=cast.ada)
+    services.set_study_codes(cast.project, study, iap2, [Pick(cats["collaborate"])],
+                             coder=cast.ada)
+    assert codes_of(study, iap2) == ["collaborate"]
+    assert len(events("frameworks.code_study")) == 2
+
+
+def test_codes_refuse_categories_of_another_framework_retired_ones_and_excluded_studies(
+        cast, fws):
+    study, = include_studies(cast)
+    kta, kcats = fws["kta"]
+    _, icats = fws["iap2"]
+    with pytest.raises(CodingError, match="Consult is not a category of KTA"):
+        services.set_study_codes(cast.project, study, kta, [Pick(icats["consult"])],
+                                 coder=cast.ada)
+    services.set_study_codes(cast.project, study, kta, [Pick(kcats["adapt"])], coder=cast.ada)
+    Category.objects.filter(pk=kcats["adapt"].pk).update(retired=True)
+    kcats["adapt"].refresh_from_db()
+    kcats["identify"].retired = False
+    # A retired category keeps its code when the coder saves again ...
+    services.set_study_codes(cast.project, study, kta,
+                             [Pick(kcats["adapt"], note="kept"), Pick(kcats["identify"])],
+                             coder=cast.ada)
+    assert codes_of(study, kta) == ["identify", "adapt"]
+    # ... but takes no new one.
+    other, = include_studies(cast, title="Other")
+    with pytest.raises(CodingError, match="Adapt is retired"):
+        services.set_study_codes(cast.project, other, kta, [Pick(kcats["adapt"])],
+                                 coder=cast.ada)
+    outside = StudyFactory(project=cast.project)
+    with pytest.raises(CodingError, match="Only included studies are coded"):
+        services.set_study_codes(cast.project, outside, kta, [Pick(kcats["identify"])],
+                                 coder=cast.ada)
+    with pytest.raises(CodingError, match="Only reviewers and leads code studies"):
+        services.set_study_codes(cast.project, study, kta, [], coder=cast.viewer)
+
+
+def test_wider_items_take_text_and_mode_tags(cast, fws):
+    study, = include_studies(cast)
+    wider, cats = fws["wider"]
+    with pytest.raises(CodingError, match="Write the text of Content"):
+        services.set_study_codes(cast.project, study, wider, [Pick(cats["content"])],
+                                 coder=cast.ada)
+    services.set_study_codes(cast.project, study, wider,
+                             [Pick(cats["content"], text="Monthly workshops"),
+                              Pick(cats["mode"]), Pick(cats["meetings"]),
+                              Pick(cats["email"])], coder=cast.ada)
+    assert codes_of(study, wider) == ["content", "mode", "meetings", "email"]
+    assert StudyCode.objects.get(study=study, category=cats["content"]).text == \
+        "Monthly workshops"
+
+
+def test_excerpt_level_framework_codes_no_study(cast, fws):
+    study, = include_studies(cast)
+    comb, cats = fws["comb"]
+    with pytest.raises(CodingError, match="COMB codes excerpts, not studies"):
+        services.set_study_codes(cast.project, study, comb, [Pick(cats["knowledge"])],
+                                 coder=cast.ada)
+
+
+def test_excerpt_with_tdf_domains_levels_and_a_new_theme(cast, fws):
+    study, = include_studies(cast)
+    _, comb = fws["comb"]
+    _, lvl = fws["mcleroy"]
+    kta, _ = fws["kta"]
+    excerpt = services.add_excerpt(
+        cast.project, study, kind="barrier", text="Clinicians lacked time", page="7",
+        categories=[comb["knowledge"], comb["skills"], lvl["individual"],
+                    lvl["organizational"]], theme="  Lack of   time ", coder=cast.ada)
+    # The TDF domains bring their COM-B component.
+    assert sorted(excerpt.categories.values_list("key", flat=True)) == [
+        "cap-psych", "individual", "knowledge", "organizational", "skills"]
+    assert excerpt.theme.name == "Lack of time"
+    # The same theme, whatever its case, is picked rather than made again.
+    second = services.add_excerpt(cast.project, study, kind="facilitator", text="Funding",
+                                  theme="LACK OF TIME", coder=cast.ben)
+    assert second.theme_id == excerpt.theme_id
+    assert len(events("frameworks.create_theme")) == 1
+    event = events("frameworks.add_excerpt")[0]
+    assert event.after == {"kind": "barrier", "text": "Clinicians lacked time", "page": "7",
+                           "answer": None, "theme": "Lack of time",
+                           "categories": ["comb:cap-psych", "comb:knowledge", "comb:skills",
+                                          "mcleroy:individual", "mcleroy:organizational"]}
+    with pytest.raises(CodingError, match="KTA codes studies, not excerpts"):
+        services.add_excerpt(cast.project, study, kind="barrier", text="x",
+                             categories=[kta.categories.first()], coder=cast.ada)
+    with pytest.raises(CodingError, match="An excerpt is a barrier, a facilitator"):
+        services.add_excerpt(cast.project, study, kind="other", text="x", coder=cast.ada)
+    assert Excerpt.objects.filter(study=study).count() == 2
+
+
+def test_a_merged_theme_answers_with_its_target(cast, fws):
+    study, = include_studies(cast)
+    target = services.theme_named(cast.project, "Time", user=cast.lead)
+    merged = services.theme_named(cast.project, "No time", user=cast.lead)
+    merged.merged_into = target
+    merged.save()
+    excerpt = services.add_excerpt(cast.project, study, kind="barrier", text="busy",
+                                   theme="no time", coder=cast.ada)
+    assert excerpt.theme == target
+
+
+def code_one(cast, fws, study):
+    kta, kc = fws["kta"]
+    iap2, ic = fws["iap2"]
+    _, comb = fws["comb"]
+    services.set_study_codes(cast.project, study, kta, [Pick(kc["identify"]),
+                                                        Pick(kc["adapt"])], coder=cast.ada)
+    services.set_study_codes(cast.project, study, iap2, [Pick(ic["consult"])], coder=cast.ada)
+    return services.add_excerpt(cast.project, study, kind="barrier", text="Time",
+                                categories=[comb["knowledge"]], theme="Time", coder=cast.ada)
+
+
+def test_verification_agree_dispute_and_settle(cast, fws):
+    study, = include_studies(cast)
+    excerpt = code_one(cast, fws, study)
+    kta, _ = fws["kta"]
+    iap2, _ = fws["iap2"]
+    comb, _ = fws["comb"]
+    p = cast.project
+    with pytest.raises(CodingError, match="The coder does not verify their own coding"):
+        services.verify(p, study, kta, verifier=cast.ada, decision="agree")
+    services.verify(p, study, kta, verifier=cast.ben, decision="agree")
+    assert StudyCoding.objects.get(study=study).status == Status.CODED
+    with pytest.raises(CodingError, match="Ben verifies this study"):
+        services.verify(p, study, iap2, verifier=cast.cy, decision="agree")
+    with pytest.raises(CodingError, match="Say why in a comment"):
+        services.verify(p, study, iap2, verifier=cast.ben, decision="propose",
+                        categories=["collaborate"])
+    proposal = services.verify(p, study, iap2, verifier=cast.ben, decision="propose",
+                               categories=["collaborate"], comment="They co-led it")
+    assert proposal.proposal == {"categories": ["collaborate"]}
+    services.verify(p, study, comb, verifier=cast.ben, excerpt=excerpt, decision="agree")
+    assert StudyCoding.objects.get(study=study).status == Status.DISPUTED
+    with pytest.raises(CodingError, match="The coder or a lead settles a proposal"):
+        services.settle(p, proposal, accept=True, user=cast.ben)
+    services.settle(p, proposal, accept=True, user=cast.ada)
+    assert codes_of(study, iap2) == ["collaborate"]
+    coding = StudyCoding.objects.get(study=study)
+    assert (coding.status, coding.coder, coding.verifier) == (Status.VERIFIED, cast.ada,
+                                                              cast.ben)
+    assert coding.verified_at is not None
+    settled = Verification.objects.get(pk=proposal.pk)
+    assert (settled.outcome, settled.settled_by) == ("accepted", cast.ada)
+    event, = events("frameworks.settle")
+    assert (event.before, event.after) == (
+        {"framework": "iap2", "codes": ["consult"]},
+        {"framework": "iap2", "codes": ["collaborate"], "outcome": "accepted"})
+    assert [e.after["decision"] for e in events("frameworks.verify")] == [
+        "agree", "propose", "agree"]
+    with pytest.raises(CodingError, match="already settled"):
+        services.settle(p, proposal, accept=False, user=cast.lead)
+
+
+def test_rejected_proposal_keeps_the_codes_and_an_excerpt_proposal_moves_categories(cast, fws):
+    study, = include_studies(cast)
+    excerpt = code_one(cast, fws, study)
+    kta, _ = fws["kta"]
+    iap2, _ = fws["iap2"]
+    comb, _ = fws["comb"]
+    p = cast.project
+    a = services.verify(p, study, kta, verifier=cast.ben, decision="propose",
+                        categories=["identify"], comment="Not adapted")
+    b = services.verify(p, study, comb, verifier=cast.ben, excerpt=excerpt,
+                        decision="propose", categories=["cap-psych", "skills"],
+                        comment="Skills, not knowledge")
+    services.verify(p, study, iap2, verifier=cast.ben, decision="agree")
+    services.settle(p, a, accept=False, user=cast.lead)
+    assert StudyCoding.objects.get(study=study).status == Status.DISPUTED
+    services.settle(p, b, accept=True, user=cast.lead)
+    assert codes_of(study, kta) == ["identify", "adapt"]
+    assert sorted(excerpt.categories.values_list("key", flat=True)) == ["cap-psych", "skills"]
+    assert StudyCoding.objects.get(study=study).status == Status.VERIFIED
+    by_fw = {a.framework.key: (a.answered, a.unchanged, a.share)
+             for a in services.agreement(p)}
+    assert by_fw == {"kta": (1, 0, 0.0), "iap2": (1, 1, 1.0), "wider": (0, 0, None),
+                     "comb": (1, 0, 0.0), "mcleroy": (0, 0, None)}
+
+
+def test_status_not_started_then_coded_then_not_started_when_codes_go(cast, fws):
+    study, = include_studies(cast)
+    kta, kc = fws["kta"]
+    coding = services.coding_for(cast.project, study)
+    assert coding.status == Status.NOT_STARTED
+    services.set_study_codes(cast.project, study, kta, [Pick(kc["identify"])],
+                             coder=cast.ada)
+    assert StudyCoding.objects.get(study=study).status == Status.CODED
+    services.set_study_codes(cast.project, study, kta, [], coder=cast.ada)
+    assert StudyCoding.objects.get(study=study).status == Status.NOT_STARTED
+
+
+def test_sample_verification_first_n_then_a_repeatable_random_share(cast, fws):
+    studies = include_studies(cast, 10)
+    ids = [s.pk for s in studies]
+    assert services.studies_needing_verification(cast.project) == set(ids)
+    CodingSettings.objects.filter(project=cast.project).update(
+        verify="sample", first_n=3, share=0.5, seed=7)
+    drawn = services.studies_needing_verification(cast.project)
+    # The first three, then half of the other seven rounded half up: four of them.
+    assert len(drawn) == 7
+    assert set(ids[:3]) <= drawn
+    assert drawn == services.studies_needing_verification(cast.project)
+    CodingSettings.objects.filter(project=cast.project).update(share=0.0)
+    assert services.studies_needing_verification(cast.project) == set(ids[:3])
+    CodingSettings.objects.filter(project=cast.project).update(share=1.0)
+    assert services.studies_needing_verification(cast.project) == set(ids)
+
+
+def test_a_study_outside_the_sample_stays_coded_after_verification_answers(cast, fws):
+    studies = include_studies(cast, 2)
+    CodingSettings.objects.create(project=cast.project, verify="sample", first_n=1,
+                                  share=0.0)
+    kta, kc = fws["kta"]
+    services.set_study_codes(cast.project, studies[1], kta, [Pick(kc["identify"])],
+                             coder=cast.ada)
+    coding = StudyCoding.objects.get(study=studies[1])
+    assert (coding.needs_verification, coding.status) == (False, Status.CODED)
+    services.verify(cast.project, studies[1], kta, verifier=cast.ben, decision="agree")
+    assert StudyCoding.objects.get(study=studies[1]).status == Status.CODED
