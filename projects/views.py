@@ -47,8 +47,6 @@ def overview(request, slug):
 
 # Pages of the pipeline that later issues fill in; each says what will come there.
 STAGES = {
-    "coding": ("Coding", "Coding of each study against theoretical frameworks, with "
-               "verification."),
     "reports": ("Reports", "PRISMA flow diagram, charting tables and the extraction table."),
 }
 

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("references.urls")),
     path("", include("screening.urls")),
     path("", include("extraction.urls")),
+    path("", include("frameworks.urls")),
     path("", include("projects.urls")),
 ]

@@ -13,7 +13,7 @@ PIPELINE = [
     ("screening", "screening:title_abstract", "Screening", Role.VIEWER),
     ("fulltext", "screening:full_text", "Full text", Role.VIEWER),
     ("extraction", "extraction:home", "Extraction", Role.VIEWER),
-    ("coding", "projects:coding", "Coding", Role.VIEWER),
+    ("coding", "frameworks:home", "Coding", Role.VIEWER),
     ("reports", "projects:reports", "Reports", Role.VIEWER),
     ("team", "projects:team", "Team", Role.VIEWER),
     ("settings", "projects:settings", "Settings", Role.LEAD),

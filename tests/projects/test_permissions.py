@@ -15,7 +15,6 @@ from tests.factories import InvitationFactory, JobFactory, RecordFactory
 # url name -> (role needed for GET, role needed for POST); None: the method is not allowed.
 ACCESS = {
     "projects:overview": (Role.VIEWER, None),
-    "projects:coding": (Role.VIEWER, None),
     "projects:reports": (Role.VIEWER, None),
     "projects:team": (Role.VIEWER, None),
     "projects:team_invite": (None, Role.LEAD),
@@ -86,6 +85,14 @@ ACCESS = {
     "extraction:settings": (Role.LEAD, Role.LEAD),
     "extraction:pilot": (Role.LEAD, Role.LEAD),
     "extraction:start_main": (None, Role.LEAD),
+    "frameworks:home": (Role.VIEWER, None),
+    "frameworks:coding_studies": (Role.VIEWER, None),
+    "frameworks:coding_study": (Role.VIEWER, None),
+    "frameworks:coding_save": (None, Role.REVIEWER),
+    "frameworks:coding_add_excerpt": (None, Role.REVIEWER),
+    "frameworks:coding_delete_excerpt": (None, Role.REVIEWER),
+    "frameworks:coding_verify": (None, Role.REVIEWER),
+    "frameworks:coding_settle": (None, Role.REVIEWER),  # the coder (ada here) or a lead
 }
 
 RANK = {None: 0, "outsider": 0, Role.VIEWER: 1, Role.REVIEWER: 2, Role.LEAD: 3}
@@ -163,7 +170,28 @@ def url_kwargs(cast, client) -> dict:
         "field_id": form_field.pk,
         "study_id": study.pk,
         "round": "main",
+        **_coded_study(cast, study),
     }
+
+
+def _coded_study(cast, study) -> dict:
+    """The study coded by ada in a framework of the project, with an excerpt, and ben's
+    open proposal on her codes."""
+    from frameworks import services as coding
+    from frameworks.models import Category, Framework
+
+    framework = Framework.objects.create(project=cast.project, key="kta-test", name="KTA",
+                                         rule=Framework.Rule.MULTIPLE)
+    first, second = (Category.objects.create(framework=framework, key=k, name=k, position=i)
+                     for i, k in enumerate(["identify", "adapt"]))
+    coding.set_study_codes(cast.project, study, framework, [coding.Pick(first)],
+                           coder=cast.ada)
+    excerpt = coding.add_excerpt(cast.project, study, kind="barrier", text="No time",
+                                 coder=cast.ada)
+    proposal = coding.verify(cast.project, study, framework, verifier=cast.ben,
+                             decision="propose", categories=["adapt"], comment="Adapted")
+    return {"framework_id": framework.pk, "excerpt_id": excerpt.pk,
+            "verification_id": proposal.pk}
 
 
 def _extracted_study(cast, field):
