@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from extraction.models import Answer
 from projects import audit
 from projects.models import Membership, Project, Role
 from references.models import Study
@@ -308,6 +309,12 @@ def add_excerpt(project: Project, study: Study, *, kind: str, text: str, page: s
     categories (COM-B/TDF, McLeroy levels, outcome category) and its theme, picked or created
     by name. Atomic; audited with everything it holds."""
     _can_code(project, coder)
+    if answer_id is not None:
+        answer = Answer.objects.filter(pk=answer_id, extraction__study=study).first()
+        if answer is None:
+            raise CodingError("That extracted answer is not of this study.")
+        # Quoting an answer: its quote and page unless the coder wrote their own.
+        text, page = (text or "").strip() or answer.quote, (page or "").strip() or answer.page
     kind, text, page = _clean_excerpt(kind, text, page)
     if not _is_included(project, study):
         raise CodingError("Only included studies are coded.")
