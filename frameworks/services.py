@@ -266,15 +266,22 @@ def theme_named(project: Project, name: str, *, user) -> Theme:
     return theme
 
 
-def _excerpt_categories(project: Project, categories) -> list[Category]:
+OUTCOMES = "outcomes"  # the catalogue's outcome categories: for outcome excerpts only
+
+
+def _excerpt_categories(project: Project, categories, kind: str) -> list[Category]:
     """Excerpt categories: of the project's excerpt-level frameworks, not newly retired; a
-    TDF domain brings its COM-B component (a child brings its parent)."""
+    TDF domain brings its COM-B component (a child brings its parent); outcome categories
+    go on outcomes only."""
     chosen: dict[int, Category] = {}
     for category in categories:
         framework = category.framework
         _framework(project, framework)
         if framework.rule != Rule.EXCERPT:
             raise CodingError(f"{framework.name} codes studies, not excerpts.")
+        if OUTCOMES in (framework.source_key, framework.key) and kind != Excerpt.Kind.OUTCOME:
+            raise CodingError(f"{framework.name} codes outcomes, not barriers or "
+                              f"facilitators.")
         chosen[category.pk] = category
         if category.parent_id is not None:
             chosen.setdefault(category.parent_id, category.parent)
@@ -318,7 +325,7 @@ def add_excerpt(project: Project, study: Study, *, kind: str, text: str, page: s
     kind, text, page = _clean_excerpt(kind, text, page)
     if not _is_included(project, study):
         raise CodingError("Only included studies are coded.")
-    categories = _excerpt_categories(project, categories)
+    categories = _excerpt_categories(project, categories, kind)
     for category in categories:
         if category.retired:
             raise CodingError(f"{category.name} is retired: it takes no new codes.")
@@ -344,7 +351,7 @@ def update_excerpt(project: Project, excerpt: Excerpt, *, kind: str, text: str,
     if excerpt.project_id != project.pk:
         raise CodingError("That excerpt is not in this project.")
     kind, text, page = _clean_excerpt(kind, text, page)
-    categories = _excerpt_categories(project, categories)
+    categories = _excerpt_categories(project, categories, kind)
     with transaction.atomic():
         coding = coding_for(project, excerpt.study, lock=True)
         excerpt = Excerpt.objects.select_for_update().get(pk=excerpt.pk)

@@ -303,3 +303,74 @@ def test_a_study_outside_the_sample_stays_coded_after_verification_answers(cast,
     assert (coding.needs_verification, coding.status) == (False, Status.CODED)
     services.verify(cast.project, studies[1], kta, verifier=cast.ben, decision="agree")
     assert StudyCoding.objects.get(study=studies[1]).status == Status.CODED
+
+
+def test_catalogue_copies_code_by_their_rules(cast):
+    """The built-in IAP2 (one level), KTA (several phases), COM-B/TDF and outcome categories,
+    copied into the project, coded through the same services."""
+    from frameworks import catalogue_services
+
+    study, = include_studies(cast)
+    use = {key: catalogue_services.use_framework(cast.project, key, user=cast.lead)
+           for key in ("kta", "iap2", "com-b-tdf", "outcomes")}
+    iap2, kta = use["iap2"], use["kta"]
+    levels = list(iap2.categories.order_by("position"))
+    with pytest.raises(CodingError, match="takes one category per study; 2 were picked"):
+        services.set_study_codes(cast.project, study, iap2,
+                                 [Pick(levels[0]), Pick(levels[1])], coder=cast.ada)
+    phases = list(kta.categories.order_by("position")[:3])
+    services.set_study_codes(cast.project, study, kta, [Pick(c) for c in phases],
+                             coder=cast.ada)
+    assert len(codes_of(study, kta)) == 3
+    immediate = use["outcomes"].categories.get(key="immediate")
+    with pytest.raises(CodingError, match="codes outcomes, not barriers or facilitators"):
+        services.add_excerpt(cast.project, study, kind="barrier", text="x",
+                             categories=[immediate], coder=cast.ada)
+    outcome = services.add_excerpt(cast.project, study, kind="outcome", text="Trust grew",
+                                   categories=[immediate], coder=cast.ada)
+    assert list(outcome.categories.values_list("key", flat=True)) == ["immediate"]
+    domain = use["com-b-tdf"].categories.filter(parent__isnull=False).first()
+    barrier = services.add_excerpt(cast.project, study, kind="barrier", text="No skills",
+                                   categories=[domain], coder=cast.ada)
+    assert sorted(barrier.categories.values_list("key", flat=True)) == sorted(
+        [domain.key, domain.parent.key])
+
+
+def test_an_excerpt_quotes_an_extracted_answer_of_its_study(cast, fws):
+    from tests.factories import AnswerFactory
+
+    study, other = include_studies(cast, 2)
+    answer = AnswerFactory(extraction__study=study, quote="Partners set the questions",
+                           page="12")
+    excerpt = services.add_excerpt(cast.project, study, kind="facilitator", text="",
+                                   answer_id=answer.pk, coder=cast.ada)
+    assert (excerpt.text, excerpt.page, excerpt.answer_id) == (
+        "Partners set the questions", "12", answer.pk)
+    with pytest.raises(CodingError, match="That extracted answer is not of this study"):
+        services.add_excerpt(cast.project, other, kind="barrier", text="",
+                             answer_id=answer.pk, coder=cast.ada)
+
+
+def test_update_excerpt_keeps_a_retired_category_and_audits_the_change(cast, fws):
+    study, = include_studies(cast)
+    _, lvl = fws["mcleroy"]
+    excerpt = services.add_excerpt(cast.project, study, kind="barrier", text="Turnover",
+                                   categories=[lvl["individual"]], coder=cast.ada)
+    Category.objects.filter(pk=lvl["individual"].pk).update(retired=True)
+    lvl["individual"].refresh_from_db()
+    lvl["interpersonal"].retired = False
+    services.update_excerpt(cast.project, excerpt, kind="facilitator", text="Turnover",
+                            categories=[lvl["individual"], lvl["interpersonal"]],
+                            theme="Staff", coder=cast.ada)
+    excerpt.refresh_from_db()
+    assert (excerpt.kind, excerpt.theme.name) == ("facilitator", "Staff")
+    assert sorted(excerpt.categories.values_list("key", flat=True)) == [
+        "individual", "interpersonal"]
+    other = services.add_excerpt(cast.project, study, kind="barrier", text="Cost",
+                                 coder=cast.ada)
+    with pytest.raises(CodingError, match="Individual is retired"):
+        services.update_excerpt(cast.project, other, kind="barrier", text="Cost",
+                                categories=[lvl["individual"]], coder=cast.ada)
+    event, = events("frameworks.update_excerpt")
+    assert (event.before["kind"], event.after["kind"]) == ("barrier", "facilitator")
+    assert event.after["categories"] == ["mcleroy:individual", "mcleroy:interpersonal"]
