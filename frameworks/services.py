@@ -230,6 +230,8 @@ def set_study_codes(project: Project, study: Study, framework: Framework, picks:
             audit.record(project=project, actor=coder, action="frameworks.code_study",
                          target=study, before={"framework": framework.key, "codes": before},
                          after={"framework": framework.key, "codes": after})
+            if sorted(c.category_id for c in old) != sorted(c.category_id for c in kept):
+                _reset_answers(coding, framework, None, actor=coder)
         refresh_status(coding)
     return kept
 
@@ -370,6 +372,10 @@ def update_excerpt(project: Project, excerpt: Excerpt, *, kind: str, text: str,
             _coded(coding, coder)
             audit.record(project=project, actor=coder, action="frameworks.update_excerpt",
                          target=excerpt, before=before, after=after)
+            changed = {k.split(":")[0] for k in
+                       set(before["categories"]) ^ set(after["categories"])}
+            for framework in Framework.objects.filter(project=project, key__in=changed):
+                _reset_answers(coding, framework, excerpt, actor=coder)
         refresh_status(coding)
     return excerpt
 
@@ -391,6 +397,23 @@ def delete_excerpt(project: Project, excerpt: Excerpt, *, coder) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Verification
+
+
+def _reset_answers(coding: StudyCoding, framework: Framework, excerpt: Excerpt | None, *,
+                   actor) -> int:
+    """The coder changed a unit's categories after the verifier answered it: a settled or
+    agreed answer no longer speaks for the codes, so it goes (audited with what it said)
+    and the unit waits for a new answer. An open proposal stays for the coder to settle."""
+    stale = list(Verification.objects.filter(coding=coding, framework=framework,
+                                             excerpt=excerpt).exclude(outcome=Outcome.OPEN))
+    for answer in stale:
+        audit.record(project=coding.project, actor=actor,
+                     action="frameworks.reset_verification", target=answer,
+                     before={"framework": framework.key,
+                             "excerpt": excerpt.pk if excerpt else None,
+                             "decision": answer.decision, "outcome": answer.outcome})
+        answer.delete()
+    return len(stale)
 
 
 @dataclass

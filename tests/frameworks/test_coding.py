@@ -374,3 +374,31 @@ def test_update_excerpt_keeps_a_retired_category_and_audits_the_change(cast, fws
     event, = events("frameworks.update_excerpt")
     assert (event.before["kind"], event.after["kind"]) == ("barrier", "facilitator")
     assert event.after["categories"] == ["mcleroy:individual", "mcleroy:interpersonal"]
+
+
+def test_changing_verified_codes_asks_for_a_new_answer(cast, fws):
+    study, = include_studies(cast)
+    excerpt = code_one(cast, fws, study)
+    kta, kc = fws["kta"]
+    iap2, _ = fws["iap2"]
+    comb, cc = fws["comb"]
+    p = cast.project
+    for fw, ex in ((kta, None), (iap2, None), (comb, excerpt)):
+        services.verify(p, study, fw, verifier=cast.ben, excerpt=ex, decision="agree")
+    assert StudyCoding.objects.get(study=study).status == Status.VERIFIED
+    # A note changes nothing the verifier answered; a new category does.
+    services.set_study_codes(p, study, kta, [Pick(kc["identify"], note="see p. 3"),
+                                             Pick(kc["adapt"])], coder=cast.ada)
+    assert StudyCoding.objects.get(study=study).status == Status.VERIFIED
+    services.set_study_codes(p, study, kta, [Pick(kc["identify"])], coder=cast.ada)
+    assert StudyCoding.objects.get(study=study).status == Status.CODED
+    services.update_excerpt(p, excerpt, kind="barrier", text="Time",
+                            categories=[cc["skills"]], theme="Time", coder=cast.ada)
+    assert list(Verification.objects.filter(coding__study=study).order_by("id")
+                .values_list("framework__key", flat=True)) == ["iap2"]
+    reset = events("frameworks.reset_verification")
+    assert [(e.before["framework"], e.before["decision"]) for e in reset] == [
+        ("kta", "agree"), ("comb", "agree")]
+    services.verify(p, study, kta, verifier=cast.ben, decision="agree")
+    services.verify(p, study, comb, verifier=cast.ben, excerpt=excerpt, decision="agree")
+    assert StudyCoding.objects.get(study=study).status == Status.VERIFIED
