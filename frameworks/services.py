@@ -12,8 +12,10 @@ categories the unit should have instead ({"categories": [keys]}), and accepting 
 them. Agreement per framework is the share of the verifier's answers that agreed unchanged.
 
 Status of a study, derived after every write (`refresh_status`): not started (no code),
-coded (codes, nothing open, not yet verified or not needing it), disputed (a proposal is
-open), verified (it needs verification and every unit with codes has an answer, none open).
+coded (codes, some unit without an answer), disputed (a proposal is open), verified (every
+unit with codes has an answer, none open). `needs_verification` (from the settings' sample)
+says which coded studies a verifier must take; a study outside the sample may still be
+verified.
 """
 
 import random
@@ -601,7 +603,7 @@ def refresh_status(coding: StudyCoding) -> str:
         status = Status.NOT_STARTED
     elif any(a.outcome == Outcome.OPEN for a in answers):
         status = Status.DISPUTED
-    elif coding.needs_verification and all(
+    elif all(
             any(a.framework_id == u.framework.pk
                 and a.excerpt_id == (u.excerpt.pk if u.excerpt else None) for a in answers)
             for u in found):

@@ -292,17 +292,23 @@ def test_sample_verification_first_n_then_a_repeatable_random_share(cast, fws):
     assert services.studies_needing_verification(cast.project) == set(ids)
 
 
-def test_a_study_outside_the_sample_stays_coded_after_verification_answers(cast, fws):
+def test_the_sample_marks_which_coded_studies_need_a_verifier(cast, fws):
+    from frameworks import catalogue_services
+
     studies = include_studies(cast, 2)
-    CodingSettings.objects.create(project=cast.project, verify="sample", first_n=1,
-                                  share=0.0)
     kta, kc = fws["kta"]
-    services.set_study_codes(cast.project, studies[1], kta, [Pick(kc["identify"])],
-                             coder=cast.ada)
-    coding = StudyCoding.objects.get(study=studies[1])
-    assert (coding.needs_verification, coding.status) == (False, Status.CODED)
+    for study in studies:
+        services.set_study_codes(cast.project, study, kta, [Pick(kc["identify"])],
+                                 coder=cast.ada)
+    assert list(StudyCoding.objects.order_by("study_id").values_list(
+        "needs_verification", flat=True)) == [True, True]
+    catalogue_services.update_coding_settings(cast.project, user=cast.lead, verify="sample",
+                                              first_n=1, share=0.0, seed=3)
+    assert list(StudyCoding.objects.order_by("study_id").values_list(
+        "needs_verification", "status")) == [(True, "coded"), (False, "coded")]
+    # A study outside the sample may still be verified.
     services.verify(cast.project, studies[1], kta, verifier=cast.ben, decision="agree")
-    assert StudyCoding.objects.get(study=studies[1]).status == Status.CODED
+    assert StudyCoding.objects.get(study=studies[1]).status == Status.VERIFIED
 
 
 def test_catalogue_copies_code_by_their_rules(cast):
