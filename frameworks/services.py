@@ -557,6 +557,8 @@ def settle(project: Project, verification: Verification, *, accept: bool, user,
             chosen = list(Category.objects.filter(framework=framework, key__in=keys))
             if verification.excerpt_id is not None:
                 excerpt = verification.excerpt
+                chosen += [c.parent for c in chosen
+                           if c.parent_id is not None and c.parent not in chosen]
                 excerpt.categories.remove(*excerpt.categories.filter(framework=framework))
                 excerpt.categories.add(*chosen)
             else:

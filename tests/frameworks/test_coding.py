@@ -248,7 +248,7 @@ def test_rejected_proposal_keeps_the_codes_and_an_excerpt_proposal_moves_categor
     a = services.verify(p, study, kta, verifier=cast.ben, decision="propose",
                         categories=["identify"], comment="Not adapted")
     b = services.verify(p, study, comb, verifier=cast.ben, excerpt=excerpt,
-                        decision="propose", categories=["cap-psych", "skills"],
+                        decision="propose", categories=["skills"],
                         comment="Skills, not knowledge")
     services.verify(p, study, iap2, verifier=cast.ben, decision="agree")
     services.settle(p, a, accept=False, user=cast.lead)
