@@ -127,7 +127,7 @@ def use_framework(project: Project, key: str, *, user,
             raise FrameworkError(f"The project already uses {existing.name}.")
         existing.active = True
         existing.save(update_fields=["active"])
-        audit.record(project=project, actor=user, action="framework.resume", target=existing,
+        audit.record(project=project, actor=user, action="frameworks.resume", target=existing,
                      before={"active": False}, after={"active": True})
         return existing
     taken = set(Framework.objects.filter(project=project).values_list("key", flat=True))
@@ -138,7 +138,7 @@ def use_framework(project: Project, key: str, *, user,
         rule=source.rule, ordered=source.ordered,
         position=source.position if top is None else max(top + 1, source.position))
     _copy_categories(source, framework, keys)
-    audit.record(project=project, actor=user, action="framework.use", target=framework,
+    audit.record(project=project, actor=user, action="frameworks.use", target=framework,
                  after={"source_key": key, "categories": sorted(
                      framework.categories.values_list("key", flat=True))})
     return framework
@@ -153,7 +153,7 @@ def stop_framework(project: Project, framework: Framework, *, user) -> Framework
         raise FrameworkError(f"The project does not use {framework.name}.")
     framework.active = False
     framework.save(update_fields=["active"])
-    audit.record(project=project, actor=user, action="framework.stop", target=framework,
+    audit.record(project=project, actor=user, action="frameworks.stop", target=framework,
                  before={"active": True}, after={"active": False})
     return framework
 
@@ -183,7 +183,7 @@ def add_custom_framework(project: Project, *, name: str, rule: str, user,
     for position, (cat_name, definition) in enumerate(cleaned):
         Category.objects.create(framework=framework, key=_free_key(cat_name, keys, "category"),
                                 name=cat_name, definition=definition, position=position)
-    audit.record(project=project, actor=user, action="framework.custom", target=framework,
+    audit.record(project=project, actor=user, action="frameworks.custom", target=framework,
                  after={"name": name, "rule": rule, "categories": [n for n, _ in cleaned]})
     return framework
 
@@ -208,7 +208,7 @@ def add_category(project: Project, framework: Framework, *, name: str, user,
         framework=framework, parent=parent, key=_free_key(name, taken, "category"), name=name,
         definition=(definition or "").strip()[:TEXT_MAX],
         position=_next_position(framework, parent))
-    audit.record(project=project, actor=user, action="framework.category_add",
+    audit.record(project=project, actor=user, action="frameworks.category_add",
                  target=category, after=_category_doc(category))
     return category
 
@@ -234,7 +234,7 @@ def rename_category(project: Project, category: Category, *, name: str, user,
     if definition is not None:
         category.definition = definition.strip()[:TEXT_MAX]
     category.save(update_fields=["name", "definition"])
-    audit.record(project=project, actor=user, action="framework.category_rename",
+    audit.record(project=project, actor=user, action="frameworks.category_rename",
                  target=category, before=before, after=_category_doc(category))
     return category
 
@@ -249,7 +249,7 @@ def set_category_retired(project: Project, category: Category, *, retired: bool,
     category.retired = retired
     category.save(update_fields=["retired"])
     audit.record(project=project, actor=user,
-                 action="framework.category_retire" if retired else "framework.category_restore",
+                 action="frameworks.category_retire" if retired else "frameworks.category_restore",
                  target=category, before={"retired": not retired}, after={"retired": retired})
     return category
 
@@ -294,7 +294,7 @@ def set_levels(project: Project, framework: Framework, keys: list[str], *, user)
                                 definition=level.definition, position=level.position)
     after = sorted(framework.categories.filter(parent=None, retired=False)
                    .values_list("key", flat=True))
-    audit.record(project=project, actor=user, action="framework.levels", target=framework,
+    audit.record(project=project, actor=user, action="frameworks.levels", target=framework,
                  before={"levels": before}, after={"levels": after})
     return framework
 
@@ -445,7 +445,7 @@ def import_framework(project: Project, doc: dict[str, Any], *, user) -> Framewor
             create(item["children"], category)
 
     create(doc["categories"], None)
-    audit.record(project=project, actor=user, action="framework.import", target=framework,
+    audit.record(project=project, actor=user, action="frameworks.import", target=framework,
                  after={"name": name, "categories": framework.categories.count()})
     return framework
 
@@ -473,7 +473,7 @@ def rename_theme(project: Project, theme: Theme, *, name: str, user) -> Theme:
     before = {"name": theme.name}
     theme.name = name
     theme.save(update_fields=["name"])
-    audit.record(project=project, actor=user, action="theme.rename", target=theme,
+    audit.record(project=project, actor=user, action="frameworks.theme_rename", target=theme,
                  before=before, after={"name": name})
     return theme
 
@@ -490,7 +490,7 @@ def merge_themes(project: Project, theme: Theme, into: Theme, *, user) -> Theme:
     Theme.objects.filter(merged_into=theme).update(merged_into=into)
     theme.merged_into = into
     theme.save(update_fields=["merged_into"])
-    audit.record(project=project, actor=user, action="theme.merge", target=theme,
+    audit.record(project=project, actor=user, action="frameworks.theme_merge", target=theme,
                  before={"excerpts": sorted(moved)},
                  after={"merged_into": into.pk, "into_name": into.name})
     return into
@@ -521,6 +521,6 @@ def update_coding_settings(project: Project, *, user, verify: str, first_n: int 
 
     apply_verification_settings(project)
     after = {"verify": verify, "first_n": first_n, "share": share, "seed": seed}
-    audit.record(project=project, actor=user, action="coding.settings", target=settings,
+    audit.record(project=project, actor=user, action="frameworks.settings", target=settings,
                  before=before, after=after)
     return settings

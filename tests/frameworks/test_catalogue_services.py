@@ -40,7 +40,7 @@ def test_using_a_catalogue_framework_copies_it_for_the_project(cast):
         cs.use_framework(cast.project, "kta", user=cast.lead)
     with pytest.raises(FrameworkError, match="no framework 'nope'"):
         cs.use_framework(cast.project, "nope", user=cast.lead)
-    assert actions() == ["framework.use", "framework.use"]
+    assert actions() == ["frameworks.use", "frameworks.use"]
 
 
 def test_stop_and_use_again_keeps_the_codes_and_changes(cast):
@@ -56,8 +56,8 @@ def test_stop_and_use_again_keeps_the_codes_and_changes(cast):
     assert again.pk == iap2.pk and again.active is True
     assert list(StudyCode.objects.filter(study=study)
                 .values_list("category__name", flat=True)) == ["Co-lead"]
-    assert actions() == ["framework.use", "framework.category_rename", "framework.stop",
-                         "framework.resume"]
+    assert actions() == ["frameworks.use", "frameworks.category_rename", "frameworks.stop",
+                         "frameworks.resume"]
 
 
 def test_mcleroy_subset_at_pick_and_later(cast):
@@ -78,7 +78,7 @@ def test_mcleroy_subset_at_pick_and_later(cast):
     cs.set_levels(cast.project, levels, ["individual", "interpersonal"], user=cast.lead)
     assert list(levels.categories.order_by("position").values_list("key", "retired")) == [
         ("individual", False), ("interpersonal", False)]
-    event = AuditEvent.objects.filter(action="framework.levels").order_by("id").first()
+    event = AuditEvent.objects.filter(action="frameworks.levels").order_by("id").first()
     assert (event.before, event.after) == (
         {"levels": ["individual", "interpersonal", "organizational"]},
         {"levels": ["community", "individual"]})
@@ -99,7 +99,7 @@ def test_custom_framework_single_or_multiple_with_definitions(cast):
     with pytest.raises(FrameworkError, match="same name"):
         cs.add_custom_framework(cast.project, name="X", rule="multiple", user=cast.lead,
                                 categories=[("A", ""), ("a", "")])
-    assert actions() == ["framework.custom"]
+    assert actions() == ["frameworks.custom"]
 
 
 def test_add_rename_retire_restore_keep_every_code(cast):
@@ -130,9 +130,9 @@ def test_add_rename_retire_restore_keep_every_code(cast):
     # The catalogue's own category is untouched.
     assert Category.objects.get(framework__project=None, key="adapt-knowledge").name == (
         "Adapt knowledge to local context")
-    assert actions() == ["framework.use", "framework.category_add",
-                         "framework.category_rename", "framework.category_retire",
-                         "framework.category_restore"]
+    assert actions() == ["frameworks.use", "frameworks.category_add",
+                         "frameworks.category_rename", "frameworks.category_retire",
+                         "frameworks.category_restore"]
 
 
 def test_wider_lead_adds_a_mode_of_delivery_tag(cast):
@@ -206,7 +206,7 @@ def test_theme_rename_and_merge_keep_every_excerpt(cast):
     with pytest.raises(FrameworkError, match="already a theme 'lack of time'"):
         cs.rename_theme(p, Theme.objects.create(project=p, name="X"), name="lack of time",
                         user=cast.lead)
-    event = AuditEvent.objects.filter(action="theme.merge").order_by("id").last()
+    event = AuditEvent.objects.filter(action="frameworks.theme_merge").order_by("id").last()
     assert (event.before, event.after) == ({"excerpts": [e2.pk]},
                                            {"merged_into": time.pk, "into_name": "Lack of time"})
 
@@ -216,7 +216,7 @@ def test_coding_settings(cast):
                                          first_n=5, share=0.25, seed=7)
     assert (CodingSettings.objects.get(project=cast.project).verify, settings.first_n,
             settings.share, settings.seed) == ("sample", 5, 0.25, 7)
-    event = AuditEvent.objects.get(action="coding.settings")
+    event = AuditEvent.objects.get(action="frameworks.settings")
     assert (event.before, event.after) == (
         {"verify": "all", "first_n": 5, "share": 0.2, "seed": 0},
         {"verify": "sample", "first_n": 5, "share": 0.25, "seed": 7})

@@ -86,6 +86,19 @@ ACCESS = {
     "extraction:pilot": (Role.LEAD, Role.LEAD),
     "extraction:start_main": (None, Role.LEAD),
     "frameworks:home": (Role.VIEWER, None),
+    "frameworks:frameworks": (Role.VIEWER, None),
+    "frameworks:use": (None, Role.LEAD),
+    "frameworks:custom": (None, Role.LEAD),
+    "frameworks:import": (Role.LEAD, Role.LEAD),
+    "frameworks:framework": (Role.VIEWER, None),
+    "frameworks:framework_stop": (None, Role.LEAD),
+    "frameworks:framework_levels": (None, Role.LEAD),
+    "frameworks:framework_export": (Role.VIEWER, None),
+    "frameworks:category_add": (None, Role.LEAD),
+    "frameworks:category": (None, Role.LEAD),
+    "frameworks:themes": (Role.VIEWER, None),
+    "frameworks:theme": (None, Role.LEAD),
+    "frameworks:settings": (Role.LEAD, Role.LEAD),
     "frameworks:coding_studies": (Role.VIEWER, None),
     "frameworks:coding_study": (Role.VIEWER, None),
     "frameworks:coding_save": (None, Role.REVIEWER),
@@ -93,6 +106,11 @@ ACCESS = {
     "frameworks:coding_delete_excerpt": (None, Role.REVIEWER),
     "frameworks:coding_verify": (None, Role.REVIEWER),
     "frameworks:coding_settle": (None, Role.REVIEWER),  # the coder (ada here) or a lead
+    "frameworks:charting": (Role.VIEWER, None),
+    "frameworks:charting_export": (Role.VIEWER, None),
+    "frameworks:figure": (Role.VIEWER, None),
+    "frameworks:matrix": (Role.VIEWER, None),
+    "frameworks:matrix_cell": (Role.VIEWER, None),
 }
 
 RANK = {None: 0, "outsider": 0, Role.VIEWER: 1, Role.REVIEWER: 2, Role.LEAD: 3}
@@ -190,8 +208,9 @@ def _coded_study(cast, study) -> dict:
                                  coder=cast.ada)
     proposal = coding.verify(cast.project, study, framework, verifier=cast.ben,
                              decision="propose", categories=["adapt"], comment="Adapted")
-    return {"framework_id": framework.pk, "excerpt_id": excerpt.pk,
-            "verification_id": proposal.pk}
+    theme = coding.theme_named(cast.project, "Time", user=cast.ada)
+    return {"theme_id": theme.pk, "framework_id": framework.pk, "excerpt_id": excerpt.pk,
+            "verification_id": proposal.pk, "category_id": first.pk}
 
 
 def _extracted_study(cast, field):
