@@ -15,6 +15,7 @@ from .queries import Charting, ThemeRow
 BARRIER, FACILITATOR = "#b02a37", "#146c43"
 RING_FILLS = ["#fff3cd", "#cfe2ff", "#e2e3e5", "#d1e7dd", "#f8d7da"]
 DEFAULT_LEVELS = 3  # the paper's individual, interpersonal and organizational
+BAND, LINE = 190, 17  # a ring's width and a label's line, in pixels
 
 
 def _levels(chart: Charting) -> list[str]:
@@ -43,9 +44,9 @@ def _label(theme: ThemeRow) -> str:
 def figure_svg(chart: Charting, title: str = "Barriers and facilitators by level") -> str:
     levels = _levels(chart)
     rings = max(len(levels), 1)
-    band = 130
+    band = BAND
     outer = band * rings
-    size = 2 * outer + 300
+    size = 2 * outer + 80
     unplaced = [t for t in chart.themes if not set(t.levels) & set(levels)]
     height = size + 60 + 18 * len(unplaced)
     cx, cy = size / 2, size / 2 + 40
@@ -69,16 +70,18 @@ def figure_svg(chart: Charting, title: str = "Barriers and facilitators by level
         out.append(f'<text x="{cx:.0f}" y="{cy - band * (i + 1) + 18:.0f}" '
                    f'text-anchor="middle" font-size="13" font-weight="bold" '
                    f'class="ring" data-level="{_attr(level)}">{escape(level)}</text>')
+        inner, outer_r = band * i, band * (i + 1)
         for kind, colour, sign in (("barrier", BARRIER, -1), ("facilitator", FACILITATOR, 1)):
             placed = [t for t in chart.themes if t.kind == kind and level in t.levels]
             for k, theme in enumerate(placed):
-                # spread over the half, from 25 to 155 degrees off the top, staggered
-                angle = math.radians(25 + 130 * (k + 0.5) / len(placed))
-                radius = band * (i + 0.3 + 0.2 * (k % 3))
-                x = cx + sign * radius * math.sin(angle)
-                y = cy - radius * math.cos(angle)
-                anchor = "end" if sign < 0 else "start"
-                out.append(f'<text x="{x:.0f}" y="{y:.0f}" text-anchor="{anchor}" '
+                # stacked rows centred on the middle, each in the middle of the ring's band
+                dy = (k - (len(placed) - 1) / 2) * LINE
+                if i:  # keep clear of the ring's title at the top
+                    dy += LINE
+                half_out = math.sqrt(max(outer_r ** 2 - dy ** 2, 0))
+                half_in = math.sqrt(max(inner ** 2 - dy ** 2, 0))
+                x = cx + sign * (half_out + half_in) / 2
+                out.append(f'<text x="{x:.0f}" y="{cy + dy + 4:.0f}" text-anchor="middle" '
                            f'font-size="11" fill="{colour}" class="theme {kind}" '
                            f'data-level="{_attr(level)}">{escape(_label(theme))}</text>')
     y = size + 50
