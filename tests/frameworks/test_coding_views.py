@@ -136,3 +136,8 @@ def test_studies_page_queries_do_not_grow_with_studies(cast, fws, client_for, n)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url("coding_studies")).status_code == 200
     assert len(queries) == 12
+
+
+def test_coding_home_links_to_the_studies_to_code(cast, client_for):
+    page = client_for(cast.viewer).get(reverse("frameworks:home", args=["ikt"]))
+    assert f'href="{url("coding_studies")}">Studies to code</a>' in page.content.decode()
