@@ -15,9 +15,10 @@ seven built-in frameworks.
    and 1-2 outcome excerpts with an outcome category. Seeded random choices.
 2. Timings, each the best and the median of --runs (the first, cold, run reported apart):
    `frameworks.queries.charting(project)`, the JSON export built from it, the matrix of
-   every framework, and the charting page through Django's test client as the lead (when
-   the frameworks URLs are installed). Queries are counted for `charting()` at 1,000 studies
-   and at 1 and 3 studies of a small project, to show they do not grow.
+   every framework, and the charting page and the COM-B matrix page (1,000 rows x 20
+   categories) through Django's test client as the lead (when the URLs are installed).
+   Queries are counted for `charting()` at 1,000 studies and at 1 and 3 studies of a small
+   project, to show they do not grow.
 
 Goal (issue 10): charting of 1,000 coded studies computed in <= 1 s. Writes
 bench/results/frameworks.json and prints a summary; drops the database unless --keep-db.
@@ -264,6 +265,11 @@ def main() -> None:
             client.force_login(users["lead"])
             assert client.get(url_page).status_code == 200
             result["charting_page"] = timed(lambda: client.get(url_page), args.runs)
+            comb = next(f for f in frameworks if f.source_key == "com-b-tdf")
+            url_matrix = reverse("frameworks:matrix", args=[SLUG, comb.pk])
+            assert client.get(url_matrix).status_code == 200
+            result["matrix_page_com_b"] = timed(lambda: client.get(url_matrix), args.runs)
+            result["matrix_page_com_b"]["bytes"] = len(client.get(url_matrix).content)
         result["met"] = {"charting": result["charting"]["median_s"]
                          <= GOALS["charting_seconds"]}
         result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -274,7 +280,8 @@ def main() -> None:
     out = ROOT / "bench/results/frameworks.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"setup: {setup}")
-    for name in ("charting", "charting_json", "matrix_every_framework", "charting_page"):
+    for name in ("charting", "charting_json", "matrix_every_framework", "charting_page",
+                 "matrix_page_com_b"):
         if name in result:
             print(f"{name}: {result[name]}")
     print(f"queries of charting(): {result['charting_queries']}")

@@ -7,8 +7,10 @@ Everything is read from `queries.charting`; nothing here writes."""
 import json
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
@@ -20,6 +22,7 @@ from . import exports, figure, queries
 from .models import Category, Framework
 
 SECTION = "coding"
+MATRIX_PAGE = 100  # studies per page of a matrix
 CITE_STYLES = {"numbers": "Citation numbers", "references": "Short references"}
 CONTENT_TYPES = {
     "json": "application/json",
@@ -86,11 +89,18 @@ def matrix(request, slug, framework_id):
     chart = queries.charting(project)
     grid = queries.matrix(project, framework, chart)
     peak = max(grid.cells.values(), default=0)
-    rows = [(study, [(cell, n, round(0.15 + 0.85 * n / peak, 2) if n else 0)
-                     for cell, n in cells]) for study, cells in grid.rows]
+    page = Paginator(chart.studies, MATRIX_PAGE).get_page(request.GET.get("page"))
+    base = reverse("frameworks:matrix_cell", args=[project.slug, framework.pk, 0, 0])
+    base = base[:base.index("/0/categories/0/")]
+    categories = grid.framework.categories
+    rows = [(study, [(cell, n, round(0.15 + 0.85 * n / peak, 2) if n else 0,
+                      f"{base}/{study.study.pk}/categories/{cell.category.pk}/")
+                     for cell in categories
+                     for n in [grid.count(study.study.pk, cell.category.pk)]])
+            for study in page.object_list]
     return render(request, "frameworks/matrix.html", {
         "project": project, "section": SECTION, "framework": framework, "grid": grid,
-        "rows": rows, "frameworks": [f.framework for f in chart.frameworks],
+        "rows": rows, "page": page, "frameworks": [f.framework for f in chart.frameworks],
     })
 
 

@@ -105,7 +105,7 @@ def test_matrix_shows_a_heatmap_whose_cells_open_the_quotes(cast, client_for, co
         for s in (s1, s2, s3)]
     cell_url = reverse("frameworks:matrix_cell", args=["ikt", fw.kta.pk, s2.pk,
                                                        fw.cat["kta/adapt"].pk])
-    assert f'hx-get="{cell_url}"' in html
+    assert f'href="{cell_url}"' in html and 'hx-boost="true" hx-target="#evidence-panel"' in html
 
     partial = client.get(cell_url, headers={"HX-Request": "true"}).content.decode()
     assert partial.strip().startswith('<div id="evidence"')
@@ -189,3 +189,19 @@ def test_charting_downloads_the_issue_json_csv_and_xlsx(cast, client_for, coded,
     assert xlsx["Content-Disposition"] == 'attachment; filename="ikt-charting.xlsx"'
     assert openpyxl.load_workbook(tmp_path / "c.xlsx")["Frameworks"]["D3"].value == 3
     assert client.get(url, {"format": "pdf"}).status_code == 404
+
+
+def test_matrix_pages_the_studies(cast, client_for, coded, monkeypatch):
+    from frameworks import charting_views
+
+    fw, (s1, s2, s3) = coded
+    monkeypatch.setattr(charting_views, "MATRIX_PAGE", 2)
+    url = reverse("frameworks:matrix", args=["ikt", fw.kta.pk])
+    client = client_for(cast.viewer)
+
+    first = client.get(url).content.decode()
+    second = client.get(url, {"page": 2}).content.decode()
+
+    assert re.findall(r'<tr data-study="(\d+)">', first) == [str(s1.pk), str(s2.pk)]
+    assert re.findall(r'<tr data-study="(\d+)">', second) == [str(s3.pk)]
+    assert "Studies 3–3 of 3" in second
