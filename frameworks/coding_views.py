@@ -60,8 +60,14 @@ def studies(request, slug):
                      "needs_verification": study.pk in needing})
     counts = {label: sum(1 for r in rows if r["status_key"] == key)
               for key, label in StudyCoding.Status.choices}
+    status = request.GET.get("status", "")
+    if status in StudyCoding.Status.values:
+        rows = [r for r in rows if r["status_key"] == status]
+    else:
+        status = ""
     return render(request, "frameworks/coding_studies.html", {
         "project": project, "section": SECTION, "rows": rows, "counts": counts,
+        "status": status, "statuses": StudyCoding.Status.choices,
         "agreement": services.agreement(project),
         "settings": services.settings_for(project),
     })

@@ -141,3 +141,19 @@ def test_studies_page_queries_do_not_grow_with_studies(cast, fws, client_for, n)
 def test_coding_home_links_to_the_studies_to_code(cast, client_for):
     page = client_for(cast.viewer).get(reverse("frameworks:home", args=["ikt"]))
     assert f'href="{url("coding_studies")}">Studies to code</a>' in page.content.decode()
+
+
+def test_studies_filtered_by_status_and_a_study_page_writes_nothing(cast, fws,  # noqa: F811
+                                                                   client_for):
+    first, second = include_studies(cast, 2)
+    kta, kc = fws["kta"]
+    services.set_study_codes(cast.project, first, kta, [Pick(kc["adapt"])], coder=cast.ada)
+    client = client_for(cast.ben)
+    page = client.get(url("coding_studies"), {"status": "coded"}).content.decode()
+    assert f'data-study="{first.pk}"' in page
+    assert f'data-study="{second.pk}"' not in page
+    page = client.get(url("coding_studies"), {"status": "not_started"}).content.decode()
+    assert f'data-study="{first.pk}"' not in page
+    assert f'data-study="{second.pk}"' in page
+    assert client.get(url("coding_study", second.pk)).status_code == 200
+    assert list(StudyCoding.objects.values_list("study_id", flat=True)) == [first.pk]
