@@ -127,7 +127,7 @@ def study(request, slug, study_id):
         .order_by("name"),
         "answers": Answer.objects.filter(extraction__study=study).exclude(quote="")
         .select_related("field").order_by("id"),
-        "units": units,
+        "units": units, "kinds": Excerpt.Kind.choices,
         "open_proposals": [a for a in answers if a.outcome == Verification.Outcome.OPEN],
     })
 
@@ -176,6 +176,23 @@ def add_excerpt(request, slug, study_id):
     except CodingError as e:
         messages.error(request, str(e))
     return _back(project, study.pk, "excerpts")
+
+
+@login_required
+@require_POST
+def edit_excerpt(request, slug, excerpt_id):
+    project = get_project_for_user(request, slug, role=Role.REVIEWER)
+    excerpt = get_object_or_404(Excerpt, pk=excerpt_id, project=project)
+    try:
+        services.update_excerpt(project, excerpt, kind=request.POST.get("kind", ""),
+                                text=request.POST.get("text", ""),
+                                page=request.POST.get("page", ""),
+                                categories=_excerpt_categories(project, request),
+                                theme=request.POST.get("theme", ""), coder=request.user)
+        messages.success(request, "Excerpt saved.")
+    except CodingError as e:
+        messages.error(request, str(e))
+    return _back(project, excerpt.study_id, "excerpts")
 
 
 @login_required

@@ -34,6 +34,8 @@ urlpatterns = [
          coding_views.save_codes, name="coding_save"),
     path("p/<slug:slug>/coding/studies/<int:study_id>/excerpts/", coding_views.add_excerpt,
          name="coding_add_excerpt"),
+    path("p/<slug:slug>/coding/excerpts/<int:excerpt_id>/", coding_views.edit_excerpt,
+         name="coding_edit_excerpt"),
     path("p/<slug:slug>/coding/excerpts/<int:excerpt_id>/delete/",
          coding_views.delete_excerpt, name="coding_delete_excerpt"),
     path("p/<slug:slug>/coding/studies/<int:study_id>/verify/", coding_views.verify,

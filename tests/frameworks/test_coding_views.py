@@ -157,3 +157,22 @@ def test_studies_filtered_by_status_and_a_study_page_writes_nothing(cast, fws,  
     assert f'data-study="{second.pk}"' in page
     assert client.get(url("coding_study", second.pk)).status_code == 200
     assert list(StudyCoding.objects.values_list("study_id", flat=True)) == [first.pk]
+
+
+def test_an_excerpt_edited_from_its_form(cast, fws, client_for):  # noqa: F811
+    study, = include_studies(cast)
+    _, lvl = fws["mcleroy"]
+    excerpt = services.add_excerpt(cast.project, study, kind="barrier", text="No time",
+                                   categories=[lvl["individual"]], coder=cast.ada)
+    client = client_for(cast.ada)
+    assert "Save excerpt 1" in client.get(url("coding_study", study.pk)).content.decode()
+    response = client.post(url("coding_edit_excerpt", excerpt.pk), {
+        "kind": "facilitator", "text": "Protected time", "page": "8", "theme": "Time",
+        "category": [lvl["interpersonal"].pk]}, follow=True)
+    assert messages_of(response) == ["Excerpt saved."]
+    excerpt.refresh_from_db()
+    assert (excerpt.kind, excerpt.text, excerpt.page, excerpt.theme.name) == (
+        "facilitator", "Protected time", "8", "Time")
+    assert list(excerpt.categories.values_list("key", flat=True)) == ["interpersonal"]
+    assert client_for(cast.viewer).post(url("coding_edit_excerpt", excerpt.pk),
+                                        {"kind": "barrier", "text": "x"}).status_code == 403

@@ -103,6 +103,7 @@ ACCESS = {
     "frameworks:coding_study": (Role.VIEWER, None),
     "frameworks:coding_save": (None, Role.REVIEWER),
     "frameworks:coding_add_excerpt": (None, Role.REVIEWER),
+    "frameworks:coding_edit_excerpt": (None, Role.REVIEWER),
     "frameworks:coding_delete_excerpt": (None, Role.REVIEWER),
     "frameworks:coding_verify": (None, Role.REVIEWER),
     "frameworks:coding_settle": (None, Role.REVIEWER),  # the coder (ada here) or a lead
