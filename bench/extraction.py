@@ -138,31 +138,16 @@ def value_for(rng: random.Random, field, columns) -> object:
 def make_project(slug: str, n: int, users: dict, seed: int = 9) -> dict:
     from django.db import connection
     from django.utils import timezone
+    from included import included_project  # bench/, beside this script
 
     from extraction.models import Answer, Extraction
-    from projects.models import Membership, Role
-    from projects.services import create_project
-    from references.models import Record, Source, Study
-    from screening.models import Screening, Stage
 
     started = time.perf_counter()
     rng = random.Random(seed)
     now = timezone.now()
-    project = create_project(user=users["lead"], name=f"Extraction bench {slug}", slug=slug)
-    for name in ("ada", "ben"):
-        Membership.objects.create(project=project, user=users[name], role=Role.REVIEWER)
-    source = Source.objects.create(project=project, name="Bench", record_count=n)
-    studies = Study.objects.bulk_create([Study(project=project) for _ in range(n)])
-    records = Record.objects.bulk_create([
-        Record(project=project, source=source, study=study, source_position=i + 1,
-               title=" ".join(rng.choices(WORDS, k=8)).capitalize(),
-               authors=[f"Author{i}, A", "Second, B"], year=2000 + i % 25)
-        for i, study in enumerate(studies)], batch_size=2000)
-    Screening.objects.bulk_create([
-        Screening(project=project, record=record, stage=stage, state=Screening.State.INCLUDED,
-                  votes_in=2, settled_at=now)
-        for record in records for stage in (Stage.TITLE_ABSTRACT, Stage.FULL_TEXT)],
-        batch_size=5000)
+    project, studies, records = included_project(
+        slug=slug, name=f"Extraction bench {slug}", n=n, users=users, rng=rng, words=WORDS,
+        author=lambda i: f"Author{i}, A")
     form, version, fields, columns = make_form(project)
     extractions = Extraction.objects.bulk_create([
         Extraction(project=project, study=study, version=version, role=role,
