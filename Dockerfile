@@ -3,6 +3,11 @@
 # Configuration comes from the environment at run time (reviewapp/settings.py).
 FROM python:3.12-slim
 
+# The PNG of the PRISMA diagram (resvg-py) draws its text with DejaVu Sans: resvg reads fonts
+# from the system, and the slim image has none.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \

@@ -8,11 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("projects/new/", views.project_create, name="create"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
-    path("p/<slug:slug>/", views.overview, name="overview"),
-    *[
-        path(f"p/<slug:slug>/{stage}/", views.stage, {"stage": stage}, name=stage)
-        for stage in views.STAGES
-    ],
     path("p/<slug:slug>/team/", views.team, name="team"),
     path("p/<slug:slug>/team/invite/", views.team_invite, name="team_invite"),
     path("p/<slug:slug>/team/<int:membership_id>/role/", views.team_role, name="team_role"),

@@ -29,35 +29,8 @@ def project_create(request):
     if request.method == "POST" and form.is_valid():
         project = services.create_project(user=request.user, **form.cleaned_data)
         messages.success(request, f"Project “{project.name}” created. You are its lead.")
-        return redirect("projects:overview", slug=project.slug)
+        return redirect("reports:overview", slug=project.slug)
     return render(request, "projects/project_form.html", {"form": form})
-
-
-@login_required
-@require_GET
-def overview(request, slug):
-    project = get_project_for_user(request, slug)
-    return render(request, "projects/overview.html", {
-        "project": project,
-        "section": "overview",
-        "team": queries.team(project),
-        "recent_jobs": queries.jobs_of(project)[:5],
-    })
-
-
-# Pages of the pipeline that later issues fill in; each says what will come there.
-STAGES = {
-    "reports": ("Reports", "PRISMA flow diagram, charting tables and the extraction table."),
-}
-
-
-@login_required
-@require_GET
-def stage(request, slug, stage):
-    project = get_project_for_user(request, slug)
-    title, coming = STAGES[stage]
-    return render(request, "projects/stage.html",
-                  {"project": project, "section": stage, "title": title, "coming": coming})
 
 
 @login_required
@@ -187,7 +160,7 @@ def _join(request, invitation):
         return redirect("projects:home")
     messages.success(request, f"You joined “{membership.project.name}” as "
                               f"{membership.get_role_display().lower()}.")
-    return redirect("projects:overview", slug=membership.project.slug)
+    return redirect("reports:overview", slug=membership.project.slug)
 
 
 @login_required

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "screening",
     "extraction",
     "frameworks",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("screening.urls")),
     path("", include("extraction.urls")),
     path("", include("frameworks.urls")),
+    path("", include("reports.urls")),
     path("", include("projects.urls")),
 ]

@@ -8,13 +8,13 @@ register = template.Library()
 # The project navigation follows the review pipeline:
 # (section, url name, label, role needed to see it).
 PIPELINE = [
-    ("overview", "projects:overview", "Overview", Role.VIEWER),
+    ("overview", "reports:overview", "Overview", Role.VIEWER),
     ("references", "references:list", "References", Role.VIEWER),
     ("screening", "screening:title_abstract", "Screening", Role.VIEWER),
     ("fulltext", "screening:full_text", "Full text", Role.VIEWER),
     ("extraction", "extraction:home", "Extraction", Role.VIEWER),
     ("coding", "frameworks:home", "Coding", Role.VIEWER),
-    ("reports", "projects:reports", "Reports", Role.VIEWER),
+    ("reports", "reports:home", "Reports", Role.VIEWER),
     ("team", "projects:team", "Team", Role.VIEWER),
     ("settings", "projects:settings", "Settings", Role.LEAD),
     ("activity", "projects:activity", "Activity", Role.LEAD),

@@ -14,8 +14,8 @@ from tests.factories import InvitationFactory, JobFactory, RecordFactory
 
 # url name -> (role needed for GET, role needed for POST); None: the method is not allowed.
 ACCESS = {
-    "projects:overview": (Role.VIEWER, None),
-    "projects:reports": (Role.VIEWER, None),
+    "reports:overview": (Role.VIEWER, None),
+    "reports:home": (Role.VIEWER, None),
     "projects:team": (Role.VIEWER, None),
     "projects:team_invite": (None, Role.LEAD),
     "projects:team_role": (None, Role.LEAD),
@@ -299,7 +299,7 @@ def _pattern_params(name: str) -> list[str]:
 
 
 def test_outsider_gets_404_not_403_on_a_project_that_exists(cast, client_for):
-    response = client_for(cast.outsider).get(reverse("projects:overview", args=["ikt"]))
-    missing = client_for(cast.outsider).get(reverse("projects:overview", args=["no-such"]))
+    response = client_for(cast.outsider).get(reverse("reports:overview", args=["ikt"]))
+    missing = client_for(cast.outsider).get(reverse("reports:overview", args=["no-such"]))
 
     assert response.status_code == missing.status_code == 404

@@ -37,7 +37,7 @@ def test_create_project_view_makes_me_lead(db, client_for, cast):
 
     project = Project.objects.get(name="Nurse-led trials")
     assert response.status_code == 302
-    assert response["Location"] == reverse("projects:overview", args=[project.slug])
+    assert response["Location"] == reverse("reports:overview", args=[project.slug])
     assert project.memberships.get().user == cast.outsider
 
 
@@ -54,21 +54,21 @@ def test_overview_escapes_criteria(cast, client_for):
     cast.project.inclusion_criteria = "<script>alert(1)</script> trainees"
     cast.project.save()
 
-    response = client_for(cast.viewer).get(reverse("projects:overview", args=["ikt"]))
+    response = client_for(cast.viewer).get(reverse("reports:overview", args=["ikt"]))
 
     assert "&lt;script&gt;alert(1)&lt;/script&gt; trainees" in response.text
     assert "<script>alert(1)" not in response.text
 
 
 def test_overview_offers_the_health_check_to_writers_only(cast, client_for):
-    url = reverse("projects:overview", args=["ikt"])
+    url = reverse("reports:overview", args=["ikt"])
 
     assert "Run a health check" in client_for(cast.ada).get(url).text
     assert "Run a health check" not in client_for(cast.viewer).get(url).text
 
 
 def test_navigation_shows_settings_and_activity_to_leads_only(cast, client_for):
-    url = reverse("projects:overview", args=["ikt"])
+    url = reverse("reports:overview", args=["ikt"])
 
     lead_page = client_for(cast.lead).get(url).text
     reviewer_page = client_for(cast.ada).get(url).text
@@ -169,11 +169,11 @@ def test_invitation_page_lets_a_new_person_sign_up_and_join(cast, client):
                                  "email": "attacker@example.org"})
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("projects:overview", args=["ikt"])
+    assert response["Location"] == reverse("reports:overview", args=["ikt"])
     membership = Membership.objects.get(user__username="kim")
     assert (membership.project, membership.role) == (cast.project, "viewer")
     assert membership.user.email == "kim@example.org"  # the invitation fixes the address
-    assert client.get(reverse("projects:overview", args=["ikt"])).status_code == 200
+    assert client.get(reverse("reports:overview", args=["ikt"])).status_code == 200
 
 
 def test_invitation_page_lets_a_signed_in_user_join(cast, client_for):

@@ -1,0 +1,2 @@
+"""The background jobs of the reports app (exports, the project archive and its import).
+Each kind registers itself here, with the role it needs (projects.jobs.register_kind)."""
