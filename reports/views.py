@@ -4,17 +4,32 @@ from django.views.decorators.http import require_GET
 
 from projects import queries as project_queries
 from projects.access import get_project_for_user
+from projects.models import Role
+
+from . import overview as overview_queries
 
 
 @login_required
 @require_GET
 def overview(request, slug):
+    """The project at a glance: screening, extraction and coding progress, the week's
+    throughput (everyone's for leads, one's own otherwise), the PRISMA diagram, recent
+    activity, the team and background jobs. Reads only; a fixed number of queries."""
     project = get_project_for_user(request, slug)
+    membership = project.membership
+    membership.user = request.user
+    team = list(project_queries.team(project))
     return render(request, "reports/overview.html", {
         "project": project,
         "section": "overview",
-        "team": project_queries.team(project),
+        "team": team,
         "recent_jobs": project_queries.jobs_of(project)[:5],
+        "is_lead": membership.has_role(Role.LEAD),
+        "stages": overview_queries.screening_progress(project, membership),
+        "throughput": overview_queries.throughput(project, membership, team),
+        "extraction": overview_queries.extraction_progress(project),
+        "coding": overview_queries.coding_progress(project),
+        "activity": overview_queries.recent_activity(project, membership),
     })
 
 
