@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -195,9 +195,47 @@ def sweep_stale_jobs(now: datetime | None = None) -> int:
     return swept
 
 
-def attach_result_file(job: Job, filename: str, content: bytes) -> None:
-    job.result_file.save(filename, ContentFile(content), save=False)
+def attach_result_file(job: Job, filename: str, content: bytes | IO[bytes]) -> None:
+    """Store `content` (bytes, or a binary file read from its start in chunks, so a large
+    export never sits in memory whole) as the job's file."""
+    file = ContentFile(content) if isinstance(content, bytes) else File(content, name=filename)
+    job.result_file.save(filename, file, save=False)
     Job.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
+
+
+def file_expires_at(job: Job) -> datetime | None:
+    """When the clean-up removes the job's file (JOB_FILE_DAYS after the job finished), or
+    None for a job without a file."""
+    if not job.result_file or job.finished_at is None:
+        return None
+    return job.finished_at + timedelta(days=settings.JOB_FILE_DAYS)
+
+
+def purge_expired_files(now: datetime | None = None) -> int:
+    """Delete the result files of jobs that finished more than JOB_FILE_DAYS days ago, and
+    answer how many. Run by Celery beat (CELERY_BEAT_SCHEDULE).
+
+    The row stays: its `result_file` is emptied and `result["file_expired_at"]` (and
+    `file_days`) say when and why, so the job page tells why there is no download. The file
+    goes first, then the row, by a conditional update that still finds that file: a crash
+    between the two leaves a row whose missing file the next run clears, and two runs at
+    once clear each row once.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.JOB_FILE_DAYS)
+    purged = 0
+    expired = (Job.objects.filter(finished_at__lt=cutoff).exclude(result_file="")
+               .only("pk", "result_file", "result"))
+    for job in expired.iterator(chunk_size=500):
+        name = job.result_file.name
+        job.result_file.storage.delete(name)  # nothing to do if it is gone already
+        result = {**(job.result or {}), "file_expired_at": now.isoformat(),
+                  "file_days": settings.JOB_FILE_DAYS}
+        purged += Job.objects.filter(pk=job.pk, result_file=name).update(result_file="",
+                                                                          result=result)
+    if purged:
+        log.info("Removed %s job file(s) older than %s days.", purged, settings.JOB_FILE_DAYS)
+    return purged
 
 
 def run_job(job_id: int, handler: Handler) -> None:

@@ -201,12 +201,22 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 JOB_STALE_AFTER = int(env("JOB_STALE_AFTER") or "600")
 JOB_QUEUED_STALE_AFTER = int(env("JOB_QUEUED_STALE_AFTER") or "3600")
 JOB_SWEEP_INTERVAL = 60  # seconds between two sweeps
+# Job files (exports, reports) are kept JOB_FILE_DAYS days after their job finished, then
+# removed by the clean-up beat runs every JOB_PURGE_INTERVAL seconds (projects.jobs.
+# purge_expired_files); the job's row stays and its page says the file expired.
+JOB_FILE_DAYS = int(env("JOB_FILE_DAYS") or "7")
+JOB_PURGE_INTERVAL = 3600
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {
         "task": "projects.sweep_jobs",
         "schedule": JOB_SWEEP_INTERVAL,
         # Sweeps that waited for a stopped worker are not worth running all at once.
         "options": {"expires": JOB_SWEEP_INTERVAL},
+    },
+    "purge-expired-job-files": {
+        "task": "projects.purge_job_files",
+        "schedule": JOB_PURGE_INTERVAL,
+        "options": {"expires": JOB_PURGE_INTERVAL},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
