@@ -16,6 +16,8 @@ from tests.factories import InvitationFactory, JobFactory, RecordFactory
 ACCESS = {
     "reports:overview": (Role.VIEWER, None),
     "reports:home": (Role.VIEWER, None),
+    "reports:exports": (Role.VIEWER, None),
+    "reports:export_start": (None, Role.VIEWER),  # every export holds settled data only
     "projects:team": (Role.VIEWER, None),
     "projects:team_invite": (None, Role.LEAD),
     "projects:team_role": (None, Role.LEAD),
