@@ -7,6 +7,7 @@ from projects.access import get_project_for_user
 from projects.models import Role
 
 from . import overview as overview_queries
+from . import prisma
 
 
 @login_required
@@ -19,6 +20,7 @@ def overview(request, slug):
     membership = project.membership
     membership.user = request.user
     team = list(project_queries.team(project))
+    studies = overview_queries.included_study_ids(project)
     return render(request, "reports/overview.html", {
         "project": project,
         "section": "overview",
@@ -27,9 +29,10 @@ def overview(request, slug):
         "is_lead": membership.has_role(Role.LEAD),
         "stages": overview_queries.screening_progress(project, membership),
         "throughput": overview_queries.throughput(project, membership, team),
-        "extraction": overview_queries.extraction_progress(project),
-        "coding": overview_queries.coding_progress(project),
+        "extraction": overview_queries.extraction_progress(project, studies),
+        "coding": overview_queries.coding_progress(project, studies),
         "activity": overview_queries.recent_activity(project, membership),
+        "flow": prisma.flow(project),
     })
 
 

@@ -39,13 +39,18 @@ class Column:
     screened: int = 0
     screened_excluded: int = 0
     screened_open: int = 0
+    screened_conflict: int = 0  # of screened_open: the votes disagree
     # Full text.
     sought: int = 0
     not_retrieved: int = 0
     assessed: int = 0
     excluded_by_reason: list[tuple[str, int]] = field(default_factory=list)
     assessed_open: int = 0
+    assessed_conflict: int = 0  # of assessed_open: the votes disagree
     included: int = 0
+    # Which rows the counts above come from, in the same order (for links to the records).
+    source_ids: list[int] = field(default_factory=list, compare=False)
+    excluded_reason_ids: list[int | None] = field(default_factory=list, compare=False)
 
     @property
     def excluded(self) -> int:
@@ -94,6 +99,7 @@ def prisma_counts(project: Project) -> PrismaCounts:
         col = other if source.starts_at_full_text else main
         column_of[source.pk] = col
         col.by_source.append((source.name, source.method or source.kind, source.n))
+        col.source_ids.append(source.pk)
         col.identified += source.n
     state_at = {stage: Subquery(Screening.objects.filter(
         record=OuterRef("pk"), stage=stage).values("state")[:1]) for stage in Stage.values}
@@ -124,6 +130,7 @@ def prisma_counts(project: Project) -> PrismaCounts:
                 continue
             if g["ta"] != State.INCLUDED:
                 col.screened_open += n
+                col.screened_conflict += n if g["ta"] == State.CONFLICT else 0
                 continue
         col.sought += n
         if g["ft"] == State.NOT_RETRIEVED:
@@ -136,14 +143,17 @@ def prisma_counts(project: Project) -> PrismaCounts:
             col.included += n
         else:
             col.assessed_open += n
+            col.assessed_conflict += n if g["ft"] == State.CONFLICT else 0
     labels = dict(ExclusionReason.objects.filter(project=project, stage=Stage.FULL_TEXT)
                   .order_by("position", "id").values_list("id", "label"))
     for col in (main, other):
         counts = excluded[id(col)]
         col.excluded_by_reason = [(label, counts[rid]) for rid, label in labels.items()
                                   if counts[rid]]
+        col.excluded_reason_ids = [rid for rid in labels if counts[rid]]
         if counts[None]:
             col.excluded_by_reason.append(("No reason given", counts[None]))
+            col.excluded_reason_ids.append(None)
     reports = included_reports(project)
     return PrismaCounts(main=main, other=other,
                         studies_included=reports.values("study_id").distinct().count(),

@@ -16,6 +16,10 @@ from tests.factories import InvitationFactory, JobFactory, RecordFactory
 ACCESS = {
     "reports:overview": (Role.VIEWER, None),
     "reports:home": (Role.VIEWER, None),
+    "reports:prisma": (Role.VIEWER, None),
+    "reports:prisma_box": (Role.VIEWER, None),  # a conflict list is for leads (own test)
+    "reports:prisma_box_key": (Role.VIEWER, None),
+    "reports:prisma_download": (Role.VIEWER, None),
     "reports:exports": (Role.VIEWER, None),
     "reports:export_start": (None, Role.VIEWER),  # every export holds settled data only
     "projects:team": (Role.VIEWER, None),
@@ -191,6 +195,9 @@ def url_kwargs(cast, client) -> dict:
         "field_id": form_field.pk,
         "study_id": study.pk,
         "round": "main",
+        "box": "identified_databases",  # PRISMA: a source's records
+        "key": str(first.source_id),
+        "fmt": "json",
         **_coded_study(cast, study),
     }
 

@@ -14,9 +14,10 @@ from extraction.models import ExtractionSettings, FormVersion, Round
 from frameworks.models import StudyCoding
 from projects import services as project_services
 from projects.models import Membership
+from references import services as ref_services
 from reports import overview
-from screening import services
-from screening.models import Stage, Vote
+from screening import queries, services
+from screening.models import Screening, Stage, Vote
 from tests.extraction.steps import include_studies
 from tests.factories import (
     ExtractionFactory,
@@ -24,6 +25,7 @@ from tests.factories import (
     FormVersionFactory,
     JobFactory,
     RecordFactory,
+    SourceFactory,
 )
 
 TA, FT = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
@@ -66,6 +68,10 @@ def screening_flow(cast):
     return r
 
 
+def studies_of(cast):
+    return overview.included_study_ids(cast.project)
+
+
 def counts_on_page(html, section_id):
     """{data-count: number} inside the element with `section_id`."""
     section = html.split(f'id="{section_id}"', 1)[1].split("</section>", 1)[0]
@@ -92,6 +98,30 @@ def test_screening_progress_counts_each_stage(cast):
     assert [(s.key, s.n, s.width) for s in ft.segments] == [
         ("included", 1, "25.0"), ("excluded", 1, "25.0"), ("not_retrieved", 1, "25.0"),
         ("conflict", 1, "25.0"), ("open", 0, "0.0")]
+
+
+def test_both_stage_counts_equal_stage_counts_in_every_state(cast):
+    r = screening_flow(cast)
+    experts = SourceFactory(project=cast.project, name="Experts", kind="other",
+                            method="other", starts_at_full_text=True)
+    e = RecordFactory.create_batch(3, project=cast.project, source=experts)
+    both(e[0], cast, "include", FT)
+    vote(e[1], cast.ada, "exclude", FT, reason="Wrong design")
+    removed = RecordFactory(project=cast.project)
+    ref_services.remove_before_screening(cast.project, [removed.pk], reason="automation",
+                                         user=cast.lead)
+    lead = membership(cast, cast.lead)
+    lead.user = cast.lead
+    row = Screening.objects.select_related("project").get(record=r[3], stage=TA)
+    services.reopen(row, membership=lead)  # excluded, then back to its votes: a conflict
+
+    counts = overview.both_stage_counts(cast.project)
+
+    assert counts == {stage: queries.stage_counts(cast.project, stage) for stage in (TA, FT)}
+    assert counts[TA] == {"records": 8, "open": 2, "conflict": 2, "included": 4,
+                          "excluded": 0, "not_retrieved": 0, "settled": 4}
+    assert counts[FT] == {"records": 7, "open": 2, "conflict": 1, "included": 2,
+                          "excluded": 1, "not_retrieved": 1, "settled": 3}
 
 
 def test_screening_progress_of_an_empty_project_is_all_zero(cast):
@@ -216,7 +246,7 @@ def extraction_states(cast):
 def test_extraction_progress_counts_included_studies_by_status(cast):
     extraction_states(cast)
 
-    progress = overview.extraction_progress(cast.project)
+    progress = overview.extraction_progress(cast.project, studies_of(cast))
 
     assert progress.total == 4
     assert [(s.key, s.n, s.width) for s in progress.segments] == [
@@ -228,7 +258,7 @@ def test_extraction_progress_in_single_mode_completes_with_one_extraction(cast):
     extraction_states(cast)
     ExtractionSettings.objects.create(project=cast.project, mode=ExtractionSettings.Mode.SINGLE)
 
-    progress = overview.extraction_progress(cast.project)
+    progress = overview.extraction_progress(cast.project, studies_of(cast))
 
     assert [(s.key, s.n) for s in progress.segments] == [
         ("not_started", 1), ("in_progress", 1), ("awaiting_consensus", 0), ("complete", 2)]
@@ -242,7 +272,7 @@ def test_coding_progress_counts_included_studies_by_status(cast):
                           (not_included, Status.CODED)]:
         StudyCoding.objects.create(project=cast.project, study=study, status=status)
 
-    progress = overview.coding_progress(cast.project)
+    progress = overview.coding_progress(cast.project, studies_of(cast))
 
     assert progress.total == 4
     assert [(seg.key, seg.n, seg.width) for seg in progress.segments] == [

@@ -213,6 +213,7 @@ def _by_record(project) -> prisma.PrismaCounts:
                 continue
             if not ta or ta.state != "included":
                 col.screened_open += 1
+                col.screened_conflict += bool(ta and ta.state == "conflict")
                 continue
         col.sought += 1
         ft = state.get(FT)
@@ -228,6 +229,7 @@ def _by_record(project) -> prisma.PrismaCounts:
             included_studies.add(r.study_id)
         else:
             col.assessed_open += 1
+            col.assessed_conflict += bool(ft and ft.state == "conflict")
     order = list(ExclusionReason.objects.filter(project=project, stage=FT).order_by(
         "position", "id").values_list("label", flat=True)) + ["No reason given"]
     for col in (main, other):
