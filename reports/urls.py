@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import export_views, prisma_views, views
+from . import archive_views, export_views, prisma_views, views
 
 app_name = "reports"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("p/<slug:slug>/reports/exports/start/", export_views.export_start,
          name="export_start"),
     # Archive
+    path("p/<slug:slug>/reports/archive/", archive_views.archive_export, name="archive_export"),
+    path("projects/import/", archive_views.archive_import, name="archive_import"),
 ]

@@ -22,6 +22,7 @@ ACCESS = {
     "reports:prisma_download": (Role.VIEWER, None),
     "reports:exports": (Role.VIEWER, None),
     "reports:export_start": (None, Role.VIEWER),  # every export holds settled data only
+    "reports:archive_export": (None, Role.LEAD),  # every vote and sealed event
     "projects:team": (Role.VIEWER, None),
     "projects:team_invite": (None, Role.LEAD),
     "projects:team_role": (None, Role.LEAD),
