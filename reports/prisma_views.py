@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from extraction.queries import study_label
 from projects.access import get_project_for_user
 from projects.models import Project, Role
 from projects.paging import keyset_page
@@ -69,6 +70,9 @@ def prisma_box(request, slug, box, key=None):
     if box != "included_studies":
         items = items.select_related("source").defer("abstract", "raw")
     page = keyset_page(request, items, size=PAGE_SIZE)
+    if box == "included_studies":
+        for study in page.items:
+            study.label = study_label(study)
     scoping = project.review_type == "scoping"
     return render(request, "reports/prisma_box.html", {
         "project": project, "section": "reports", "box": box, "key": key, "column": column,

@@ -64,7 +64,7 @@ def test_every_link_of_the_diagram_opens_a_list_as_long_as_its_number(cast, clie
         assert f'<p id="prisma-box-count">n = {n}</p>' in body, url
         rows = body.split('id="prisma-box-items"')[1].split("</tbody>")[0]
         if "included_studies" in url:
-            assert rows.count("<tr><td>Study") == int(n), url
+            assert rows.count('<tr class="prisma-study">') == int(n), url
         else:
             assert rows.count("/references/records/") == int(n), url
 
@@ -338,3 +338,14 @@ def test_reports_home_links_the_diagram_and_its_downloads(cast, client_for):
 
     assert 'href="/p/ikt/reports/prisma/"' in html
     assert 'href="/p/ikt/reports/prisma/download/prisma2020/"' in html
+
+
+def test_included_studies_are_listed_by_first_author_and_year_with_their_reports(cast,
+                                                                                client_for):
+    data.several_states(cast)
+
+    body = client_for(cast.viewer).get("/p/ikt/reports/prisma/included_studies/").content.decode()
+
+    rows = body.split('id="prisma-box-items"')[1].split("</tbody>")[0]
+    assert rows.count('<tr class="prisma-study"><td>Author0 2000</td>') == 1
+    assert rows.count("/references/records/") == 2  # MEDLINE 1 and Experts 1, its two reports
