@@ -16,7 +16,7 @@ where they do not. The reports app draws the diagram from this.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, FilteredRelation, Q
 
 from projects.models import Project
 from references.models import Record, Source
@@ -92,25 +92,30 @@ class PrismaCounts:
 def prisma_counts(project: Project) -> PrismaCounts:
     """The flow counts of `project` in a few grouped queries (no per-record work)."""
     main, other = Column(), Column()
-    sources = Source.objects.filter(project=project).annotate(n=Count("records")).order_by(
-        "imported_at", "id")
-    column_of = {}
-    for source in sources:
-        col = other if source.starts_at_full_text else main
-        column_of[source.pk] = col
-        col.by_source.append((source.name, source.method or source.kind, source.n))
-        col.source_ids.append(source.pk)
-        col.identified += source.n
-    state_at = {stage: Subquery(Screening.objects.filter(
-        record=OuterRef("pk"), stage=stage).values("state")[:1]) for stage in Stage.values}
-    ft_reason = Subquery(Screening.objects.filter(
-        record=OuterRef("pk"), stage=Stage.FULL_TEXT).values("reason_id")[:1])
+    # One pass over the project's records with both stages' rows joined (LEFT JOINs: a
+    # record without a row at a stage has NULL there): a hash join, not a subquery per record.
     groups = (Record.objects.filter(project=project)
-              .annotate(is_duplicate=Q(duplicate_of__isnull=False),
-                        ta=state_at[Stage.TITLE_ABSTRACT], ft=state_at[Stage.FULL_TEXT],
-                        ft_reason=ft_reason)
+              .annotate(ta_row=FilteredRelation("screenings", condition=Q(
+                            screenings__stage=Stage.TITLE_ABSTRACT)),
+                        ft_row=FilteredRelation("screenings", condition=Q(
+                            screenings__stage=Stage.FULL_TEXT)),
+                        is_duplicate=Q(duplicate_of__isnull=False),
+                        ta=F("ta_row__state"), ft=F("ft_row__state"),
+                        ft_reason=F("ft_row__reason_id"))
               .values("source_id", "is_duplicate", "removed_reason", "ta", "ft", "ft_reason")
               .annotate(n=Count("id")).order_by())
+    groups = list(groups)
+    per_source = Counter()
+    for g in groups:
+        per_source[g["source_id"]] += g["n"]
+    column_of = {}
+    for source in Source.objects.filter(project=project).order_by("imported_at", "id"):
+        col = other if source.starts_at_full_text else main
+        column_of[source.pk] = col
+        n = per_source[source.pk]
+        col.by_source.append((source.name, source.method or source.kind, n))
+        col.source_ids.append(source.pk)
+        col.identified += n
     excluded: dict[int, Counter] = {id(main): Counter(), id(other): Counter()}
     for g in groups:
         col, n = column_of[g["source_id"]], g["n"]
