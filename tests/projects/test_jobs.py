@@ -259,11 +259,15 @@ def test_sweep_task_runs_the_sweep(cast, settings):
     assert Job.objects.get(pk=job.pk).status == "failed"
 
 
-def test_beat_runs_the_sweep_task_every_minute():
+def test_beat_runs_the_sweep_every_minute_and_the_file_clean_up_every_hour():
     schedule = django_settings.CELERY_BEAT_SCHEDULE
 
-    assert schedule == {"sweep-stale-jobs": {
-        "task": "projects.sweep_jobs", "schedule": 60, "options": {"expires": 60}}}
+    assert schedule == {
+        "sweep-stale-jobs": {
+            "task": "projects.sweep_jobs", "schedule": 60, "options": {"expires": 60}},
+        "purge-expired-job-files": {
+            "task": "projects.purge_job_files", "schedule": 3600, "options": {"expires": 3600}},
+    }
     assert tasks.task_sweep_jobs.name == "projects.sweep_jobs"
     assert current_app.conf.beat_schedule == schedule
     assert current_app.conf.beat_schedule_filename == str(

@@ -358,7 +358,8 @@ def test_beat_schedules_registered_tasks_with_the_environment_compose_gives_it(t
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == {
         "file": str(ROOT / "var" / "celerybeat-schedule"),
-        "tasks": {"sweep-stale-jobs": ["projects.sweep_jobs", True, 60]},
+        "tasks": {"sweep-stale-jobs": ["projects.sweep_jobs", True, 60],
+                  "purge-expired-job-files": ["projects.purge_job_files", True, 3600]},
         "stale": [600, 3600],
     }
 
