@@ -22,14 +22,14 @@ import random
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from extraction.models import Answer
 from projects import audit
 from projects.models import Membership, Project, Role
 from references.models import Study
-from screening.queries import included_studies
+from screening.queries import included_reports, included_studies
 
 from .models import (
     Category,
@@ -71,8 +71,10 @@ def project_frameworks(project: Project) -> QuerySet[Framework]:
             .prefetch_related("categories").order_by("position", "id"))
 
 
-def _is_included(project: Project, study: Study) -> bool:
-    return studies_to_code(project).filter(pk=study.pk).exists()
+def _is_included(project: Project, study_id: int) -> bool:
+    """One study among `studies_to_code`: it has an included report (asked of the reports
+    alone, a quarter of the cost of building the studies' query, which every write asks)."""
+    return included_reports(project).filter(study_id=study_id).exists()
 
 
 def _framework(project: Project, framework: Framework) -> Framework:
@@ -98,7 +100,9 @@ def coding_for(project: Project, study: Study, *, lock: bool = False) -> StudyCo
         raise CodingError("That study is not in this project.")
     StudyCoding.objects.get_or_create(study=study, defaults={"project": project})
     rows = StudyCoding.objects.filter(study=study)
-    return (rows.select_for_update() if lock else rows).get()
+    coding = (rows.select_for_update() if lock else rows).get()
+    coding.project = project  # the study's project: refresh_status needs not load it again
+    return coding
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,9 +124,32 @@ def studies_needing_verification(project: Project) -> set[int]:
     if settings.verify == CodingSettings.Verify.ALL:
         return set(ids)
     first, rest = ids[:settings.first_n], ids[settings.first_n:]
-    k = min(len(rest), int(settings.share * len(rest) + 0.5))
-    drawn = random.Random(settings.seed).sample(rest, k)
-    return set(first) | set(drawn)
+    return set(first) | {rest[i] for i in _drawn(settings, len(rest))}
+
+
+def _drawn(settings: CodingSettings, n: int) -> set[int]:
+    """The positions drawn among the `n` included studies after the first N. The draw
+    depends only on the seed, `n` and how many are drawn (`random.sample` picks positions),
+    so one study's place among the included studies says whether it was drawn."""
+    k = min(n, int(settings.share * n + 0.5))
+    return set(random.Random(settings.seed).sample(range(n), k))
+
+
+def needs_verification(project: Project, study_id: int) -> bool:
+    """Whether one study is in `studies_needing_verification`, in one query (its place
+    among the included studies) instead of listing them all: what each write asks."""
+    settings = settings_for(project)
+    if settings.verify == CodingSettings.Verify.ALL:
+        return _is_included(project, study_id)
+    place = studies_to_code(project).order_by().aggregate(
+        here=Count("pk", filter=Q(pk=study_id)), before=Count("pk", filter=Q(pk__lt=study_id)),
+        total=Count("pk"))
+    if not place["here"]:
+        return False
+    if place["before"] < settings.first_n:
+        return True
+    return place["before"] - settings.first_n in _drawn(settings,
+                                                        place["total"] - settings.first_n)
 
 
 def apply_verification_settings(project: Project) -> int:
@@ -137,7 +164,7 @@ def apply_verification_settings(project: Project) -> int:
                 coding.needs_verification = wanted
                 coding.save(update_fields=["needs_verification"])
                 changed += 1
-            refresh_status(coding)
+            refresh_status(coding, needs=wanted)
     return changed
 
 
@@ -195,7 +222,7 @@ def set_study_codes(project: Project, study: Study, framework: Framework, picks:
     _framework(project, framework)
     if framework.rule == Rule.EXCERPT:
         raise CodingError(f"{framework.name} codes excerpts, not studies: add an excerpt.")
-    if not _is_included(project, study):
+    if not _is_included(project, study.pk):
         raise CodingError("Only included studies are coded.")
     picks = [_clean_pick(p) for p in picks]
     keys = [p.category.pk for p in picks]
@@ -327,7 +354,7 @@ def add_excerpt(project: Project, study: Study, *, kind: str, text: str, page: s
         # Quoting an answer: its quote and page unless the coder wrote their own.
         text, page = (text or "").strip() or answer.quote, (page or "").strip() or answer.page
     kind, text, page = _clean_excerpt(kind, text, page)
-    if not _is_included(project, study):
+    if not _is_included(project, study.pk):
         raise CodingError("Only included studies are coded.")
     categories = _excerpt_categories(project, categories, kind)
     for category in categories:
@@ -489,7 +516,8 @@ def verify(project: Project, study: Study, framework: Framework, *, verifier,
             raise CodingError(f"{coding.verifier} verifies this study.")
         if excerpt is not None and (excerpt.study_id != study.pk):
             raise CodingError("That excerpt is not of this study.")
-        unit = next((u for u in units(coding) if u.framework.pk == framework.pk
+        found = units(coding)  # answering changes no code: refresh_status reuses them
+        unit = next((u for u in found if u.framework.pk == framework.pk
                      and (u.excerpt.pk if u.excerpt else None)
                      == (excerpt.pk if excerpt else None)), None)
         if unit is None:
@@ -531,7 +559,7 @@ def verify(project: Project, study: Study, framework: Framework, *, verifier,
                      after={"framework": framework.key, "excerpt": excerpt.pk if excerpt
                             else None, "codes": unit.keys, "decision": decision,
                             "proposal": proposal, "comment": comment})
-        refresh_status(coding)
+        refresh_status(coding, found=found)
     return verification
 
 
@@ -594,12 +622,17 @@ def settle(project: Project, verification: Verification, *, accept: bool, user,
 # Status and agreement
 
 
-def refresh_status(coding: StudyCoding) -> str:
+def refresh_status(coding: StudyCoding, *, found: list[Unit] | None = None,
+                   needs: bool | None = None) -> str:
     """Derive and store the study's status from its codes and answers (see the module's
-    docstring); sets `verified_at` when it becomes verified."""
-    coding.needs_verification = coding.study_id in studies_needing_verification(
-        coding.project) if coding.project_id else coding.needs_verification
-    found = units(coding)
+    docstring); sets `verified_at` when it becomes verified. A few queries whatever the
+    number of studies. `found` (the study's units) and `needs` (its place in the sample)
+    are for a caller that has them already."""
+    if needs is not None:
+        coding.needs_verification = needs
+    elif coding.project_id:
+        coding.needs_verification = needs_verification(coding.project, coding.study_id)
+    found = units(coding) if found is None else found
     answers = list(Verification.objects.filter(coding=coding))
     if not found:
         status = Status.NOT_STARTED

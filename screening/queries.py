@@ -329,8 +329,9 @@ def included_studies(project: Project) -> QuerySet[Study]:
     with `included_reports`, its included records in record order. The contract later
     stages (extraction, coding, reports) build on."""
     reports = included_reports(project)
-    return (Study.objects.filter(project=project)
-            .filter(Exists(reports.filter(study=OuterRef("pk"))))
+    # IN (the included reports' studies), not EXISTS per study: SQLite ran the correlated
+    # EXISTS over every record of the project for each study (38 s for the demo's 2,900).
+    return (Study.objects.filter(project=project, pk__in=reports.values("study_id"))
             .prefetch_related(Prefetch("records", queryset=reports.order_by("id"),
                                        to_attr="included_reports"))
             .order_by("id"))

@@ -408,3 +408,47 @@ def test_changing_verified_codes_asks_for_a_new_answer(cast, fws):
     services.verify(p, study, kta, verifier=cast.ben, decision="agree")
     services.verify(p, study, comb, verifier=cast.ben, excerpt=excerpt, decision="agree")
     assert StudyCoding.objects.get(study=study).status == Status.VERIFIED
+
+
+def test_one_study_needs_verification_exactly_when_the_sample_draws_it(cast, fws):
+    studies = include_studies(cast, 12)
+    outside = StudyFactory(project=cast.project)
+    p = cast.project
+    for first_n, share, seed in ((3, 0.5, 7), (0, 0.25, 11), (20, 0.5, 1), (2, 1.0, 5)):
+        CodingSettings.objects.update_or_create(project=p, defaults={
+            "verify": "sample", "first_n": first_n, "share": share, "seed": seed})
+        drawn = services.studies_needing_verification(p)
+
+        one_by_one = {s.pk for s in studies if services.needs_verification(p, s.pk)}
+
+        assert one_by_one == drawn
+        assert services.needs_verification(p, outside.pk) is False
+    CodingSettings.objects.filter(project=p).update(verify="all")
+    assert [services.needs_verification(p, s.pk) for s in (studies[0], outside)] == [True,
+                                                                                     False]
+
+
+@pytest.mark.parametrize("verify", ["all", "sample"])
+def test_a_coding_write_costs_the_same_queries_with_3_and_30_included_studies(
+        cast, fws, verify, django_assert_num_queries):
+    kta, kc = fws["kta"]
+    p = cast.project
+    CodingSettings.objects.create(project=p, verify=verify, first_n=1, share=0.5, seed=3)
+    few = include_studies(cast, 3)
+
+    with django_assert_num_queries(20) as three:
+        services.set_study_codes(p, few[1], kta, [Pick(kc["identify"])], coder=cast.ada)
+    with django_assert_num_queries(15):
+        services.verify(p, few[1], kta, verifier=cast.ben, decision="agree")
+    many = few + include_studies(cast, 27, title="More partnerships")
+    with django_assert_num_queries(len(three.captured_queries)):
+        services.set_study_codes(p, many[20], kta, [Pick(kc["identify"])], coder=cast.ada)
+    with django_assert_num_queries(15):
+        services.verify(p, many[20], kta, verifier=cast.ben, decision="agree")
+
+    assert list(StudyCoding.objects.order_by("study_id").values_list("status", flat=True)) == [
+        "verified", "verified"]
+    # The write asks whether the study is included and where it stands (EXISTS, COUNT); it
+    # never lists the included studies.
+    assert [q["sql"][:40] for q in three.captured_queries if 'FROM "references_study"' in
+            q["sql"] and not q["sql"].startswith(("SELECT 1 AS", "SELECT COUNT("))] == []
