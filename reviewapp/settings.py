@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "extraction",
     "frameworks",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

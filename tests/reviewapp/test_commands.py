@@ -2,7 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from projects.models import AuditEvent, Project
+from projects.models import Project
 from tests.factories import UserFactory
 
 
@@ -35,19 +35,3 @@ def test_seed_demo_refuses_outside_demo_mode(db, settings):
     with pytest.raises(CommandError, match="only seeded in demo mode"):
         call_command("seed_demo")
     assert User.objects.count() == 0
-
-
-def test_seed_demo_is_idempotent(db, settings):
-    settings.DEMO_MODE = True
-
-    call_command("seed_demo")
-    call_command("seed_demo")
-
-    project = Project.objects.get()
-    assert (project.slug, project.name, project.review_type) == (
-        "trainee-ikt", "Trainee-led IKT scoping review", "scoping")
-    assert dict(project.memberships.values_list("user__username", "role")) == {
-        "lead": "lead", "ada": "reviewer", "ben": "reviewer", "cy": "reviewer"}
-    assert User.objects.get(username="ada").check_password("tandem-demo")
-    assert "Author not a trainee" in project.exclusion_criteria
-    assert AuditEvent.objects.filter(action="member.add").count() == 4

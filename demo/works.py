@@ -1,70 +1,161 @@
-"""The demo review that `make run` seeds: its team (projects.demo), a few hundred records
-and the votes on them, so that a new user can try every role at once.
+"""The works of the demo review and the exports of the sources that hold them.
+
+A review shaped like Cassidy et al. 2021 (../shared/reference/review-workflow.md): four
+databases searched on 24 June 2020 (MEDLINE via Ovid, Embase via Elsevier, CINAHL and PsycINFO
+via EBSCO) holding 3,237 records, and 23 records from other sources; 365 of the records are a
+second or third copy of a work another database holds, written the way that database writes it
+(full names or initials, the journal's name or its abbreviation, a DOI as a link, in capitals or
+missing), so that 2,895 works remain. Each work has a *fate*: what the demo's reviewers decide
+about it at title and abstract and at full text, and whether that work is still open in the
+demo that `make run` seeds (see FATES).
 
 Every record is synthetic and written here. A random.Random with a fixed seed draws titles,
 abstracts, authors, journals and identifiers from the phrase lists below (the journals,
-universities and organisations are made up; DOIs use the example prefix 10.5555) and writes
-them out as the RIS exports of three sources, searched on 24 June 2020 as in the review of
-../shared/reference: two databases that overlap (the same work written the way each database
-writes it) and grey literature. They go through the services a team uses: `import_file`,
-`deduplicate`, then `record_vote` for `ada` and `ben`, following a plan that leaves records
-waiting for each of them, conflicts for `lead` and records at full text. No third-party
-record is shipped.
-
-This lives in the project package because it uses every app; projects must not import
-references or screening.
+universities and organisations are made up; DOIs use the example prefix 10.5555). No
+third-party record is shipped.
 """
 
 import random
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import transaction
-
-from accounts.models import User
-from projects import demo as project_demo
-from projects.models import Project
-from references.deduplication import deduplicate
-from references.models import Record, Source
-from references.services import import_file
-from screening.models import Decision, Screening, Stage, Vote
-from screening.queries import eligible, needing_vote_of, stage_counts
-from screening.services import record_vote, set_full_text
+from references.models import Source
 
 SEED = 20200624
 SEARCH_DATE = date(2020, 6, 24)
 DOI_PREFIX = "10.5555"  # an example prefix: no real work has these DOIs
 
-# How many works each source holds: SHARED works are in both databases (true duplicates).
-MEDLINE_ONLY, SHARED, EMBASE_ONLY, OTHER = 100, 40, 90, 25
-
-# What happens to each work (one per record left after deduplication), by count.
-# ta_*: ada and ben both vote at title and abstract; ft_*: both include it there, then at
-# full text both vote (ft_waiting: nobody has yet); *_only: one vote, waiting for the other.
-FATES = {
-    "ta_exclude": 82,
-    "ta_conflict": 8,
-    "ft_include": 7,
-    "ft_exclude": 5,
-    "ft_conflict": 3,
-    "ft_waiting": 15,
-    "ada_only": 30,
-    "ben_only": 30,
-    "untouched": 75,
+# The four databases in the order they are imported, and how many records each export holds
+# (3,237 in all, as in the paper).
+DATABASES = ["MEDLINE (Ovid)", "Embase (Elsevier)", "CINAHL (EBSCO)", "PsycINFO (EBSCO)"]
+DATABASE_SIZES = [1012, 1178, 642, 405]
+OTHER_NAME = "Other sources (grey literature, Google, experts, reference chaining)"
+OTHER_SIZE = 23
+# Works held by more than one database: {sources (indexes of DATABASES): how many works}.
+# 305 works in two databases and 30 in three: 305 + 2 * 30 = 365 duplicate records.
+SHARED = {
+    (0, 1): 150, (0, 2): 60, (1, 3): 40, (0, 3): 25, (1, 2): 30,
+    (0, 1, 2): 20, (0, 1, 3): 10,
 }
-FULL_TEXT_FATES = ("ft_include", "ft_exclude", "ft_conflict", "ft_waiting")
-# Of the ft_waiting works, how many full texts nobody could obtain (marked not retrieved).
-NOT_RETRIEVED = 1
 
-# A work's "truth": relevant, or what excludes it; the full-text reason that goes with it.
+# What happens to each work, by count (2,895 works). At title and abstract ada and ben vote
+# on every work; at full text on every work that passed. `*_open`: the step the lead (or a
+# reviewer) has not taken yet in the open demo; `--complete` takes it.
+FATES = {
+    # Both exclude at title and abstract (2,467) ...
+    "ta_exclude": 2327,
+    "ta_exclude_ada_open": 50,  # ben has voted, ada has not yet
+    "ta_exclude_ben_open": 50,  # ada has voted, ben has not yet
+    "ta_exclude_both_open": 40,  # nobody has voted yet
+    # ... they disagree and the lead excludes (85) ...
+    "ta_conflict_out": 77,
+    "ta_conflict_out_open": 8,  # a conflict waiting for the lead
+    # ... or both include (or say maybe), or they disagree and the lead includes (343):
+    # full text. There both exclude with the same reason (255), or disagree and the lead
+    # excludes (14), or both include (68), or disagree and the lead includes (6).
+    "ft_exclude": 255,
+    "ft_conflict_out": 11,
+    "ft_conflict_out_open": 3,  # a full-text conflict waiting for the lead
+    "ft_include": 68,
+    "ft_conflict_in": 6,
+}
+# Of the 343 works that reach full text, how many got there through a conflict the lead
+# settled (the rest: both reviewers said include or maybe).
+TA_CONFLICT_IN = 35
+FULL_TEXT_FATES = ("ft_exclude", "ft_conflict_out", "ft_conflict_out_open", "ft_include",
+                   "ft_conflict_in")
+INCLUDED_FATES = ("ft_include", "ft_conflict_in")
+
+# A work's "truth": relevant, or what excludes it; the full-text reason that goes with it
+# (the project's default exclusion reasons), and how many of the 269 full-text exclusions
+# each reason has.
 REASONS = {
+    "wrong_design": "Wrong design",
     "not_trainee": "Author not a trainee",
     "no_partnership": "Partnership approach not described",
     "not_health": "Not health research",
-    "wrong_design": "Wrong design",
     "wrong_pubtype": "Wrong publication type",
 }
+FULL_TEXT_REASONS = {"wrong_design": 98, "not_trainee": 84, "no_partnership": 61,
+                     "not_health": 14, "wrong_pubtype": 12}
+
+# The 74 included reports by kind (the paper's paper types): 34 articles, 28 theses (22 from
+# PsycINFO, which indexes dissertations, 6 from other sources), 9 web-based sources and 3
+# other grey literature (from other sources). Two studies have two reports: a thesis and the
+# article written from it.
+INCLUDED_PSYCINFO_THESES = 6 + 16
+INCLUDED_OTHER = ["THES"] * 6 + ["ELEC"] * 9 + ["RPRT"] * 3
+EXCLUDED_OTHER = ["THES", "THES", "RPRT", "RPRT", "ELEC"]
+EXCLUDED_PSYCINFO_THESES = 40
+
+# Exclusions at title and abstract a work of each kind can have.
+_CLEAR = {
+    "JOUR": ["off_topic"] * 4 + ["not_trainee"] * 2 + ["no_partnership"] * 2
+    + ["not_health", "wrong_design", "wrong_design"],
+    "THES": ["no_partnership", "no_partnership", "not_health"],
+    "RPRT": ["off_topic", "not_trainee", "wrong_design"],
+    "ELEC": ["off_topic", "not_trainee", "wrong_design"],
+}
+# Exclusions that look relevant until the full text is read (and, at title and abstract, a
+# reason for the reviewers to disagree).
+_SUBTLE = ["not_trainee", "no_partnership", "not_health"]
+
+
+@dataclass
+class Work:
+    """One synthetic work, as it is before any source writes it out."""
+
+    number: int
+    fate: str
+    truth: str  # "relevant", "off_topic" or a key of REASONS: why it is excluded
+    kind: str  # RIS type: JOUR, CONF, THES, RPRT, ELEC
+    ta_conflict: bool = False  # reached full text through a conflict the lead settled
+    title: str = ""
+    abstract: str = ""
+    authors: list[tuple[str, str]] = field(default_factory=list)  # (surname, given names)
+    year: int = 2020
+    journal: tuple[str, str, str, int] | None = None
+    volume: str = ""
+    issue: str = ""
+    pages: tuple[int, int] | None = None
+    doi: str = ""
+    keywords: list[str] = field(default_factory=list)
+    publisher: str = ""
+    degree: str = ""  # what a thesis was written for
+    url: str = ""
+    # Where it is: (source index, 1-based position); the first place is its primary record.
+    places: list[tuple[int, int]] = field(default_factory=list)
+    # The details the extraction and coding of an included work draw on (its partnership).
+    writer: "object | None" = None
+
+    @property
+    def reason(self) -> str:
+        """The full-text exclusion reason (the lead's, in a conflict)."""
+        return REASONS.get(self.truth, "")
+
+    @property
+    def subtle(self) -> bool:
+        return self.fate in FULL_TEXT_FATES or self.fate.startswith("ta_conflict")
+
+
+@dataclass
+class DemoSource:
+    name: str
+    kind: str
+    filename: str
+    search_strategy: str
+    text: str  # the RIS export
+    size: int
+
+
+@dataclass
+class Demo:
+    sources: list[DemoSource]
+    works: list[Work]  # in the order of their primary records
+
+    @property
+    def included(self) -> list[Work]:
+        return [w for w in self.works if w.fate in INCLUDED_FATES]
 
 # ---------------------------------------------------------------------------------------------
 # Phrase lists (all invented for the demo)
@@ -268,100 +359,6 @@ ORGANISATIONS = [
 ]
 CONFERENCE = "Partnered Health Research Conference"
 
-# ---------------------------------------------------------------------------------------------
-# The synthetic works
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Work:
-    """One synthetic work, as it is before any source writes it out."""
-
-    number: int
-    fate: str
-    truth: str  # "relevant", "off_topic" or a key of REASONS: why it is excluded
-    subtle: bool  # looks relevant at title and abstract, excluded at full text
-    kind: str  # RIS type: JOUR, CONF, THES, RPRT, ELEC
-    title: str = ""
-    abstract: str = ""
-    authors: list[tuple[str, str]] = field(default_factory=list)  # (surname, given names)
-    year: int = 2020
-    journal: tuple[str, str, str, int] | None = None
-    volume: str = ""
-    issue: str = ""
-    pages: tuple[int, int] | None = None
-    doi: str = ""
-    keywords: list[str] = field(default_factory=list)
-    publisher: str = ""
-    degree: str = ""  # what a thesis was written for
-    url: str = ""
-    # Where it is: (source index, 1-based position); the first place is its primary record.
-    places: list[tuple[int, int]] = field(default_factory=list)
-
-    @property
-    def reasons(self) -> tuple[str, str]:
-        """The full-text exclusion reasons of ada and ben (different in a conflict)."""
-        mine = REASONS[self.truth]
-        if self.fate != "ft_conflict":
-            return mine, mine
-        other = next(r for k, r in REASONS.items() if k in _SUBTLE[self.kind] and r != mine)
-        return mine, other
-
-
-@dataclass
-class DemoSource:
-    name: str
-    kind: str
-    filename: str
-    search_strategy: str
-    text: str  # the RIS export
-    size: int
-
-
-@dataclass
-class Demo:
-    sources: list[DemoSource]
-    works: list[Work]  # in the order of their primary records
-
-
-# Exclusions a work of each kind can have: clear ones (excluded at title and abstract) and
-# subtle ones (a work that looks relevant until its full text is read).
-_CLEAR = {
-    "JOUR": ["off_topic"] * 4 + ["not_trainee"] * 2 + ["no_partnership"] * 2
-    + ["not_health", "wrong_design", "wrong_design"],
-    "CONF": ["wrong_pubtype"],
-    "THES": ["no_partnership", "no_partnership", "not_health"],
-    "RPRT": ["off_topic", "not_trainee", "wrong_design"],
-    "ELEC": ["off_topic", "not_trainee", "wrong_design"],
-}
-_SUBTLE = {
-    "JOUR": ["not_trainee", "no_partnership", "not_health"],
-    "THES": ["no_partnership", "not_health"],
-    "RPRT": ["not_trainee", "no_partnership"],
-    "ELEC": ["not_trainee", "no_partnership"],
-}
-_OTHER_KINDS = ["THES"] * 8 + ["RPRT"] * 9 + ["ELEC"] * 8
-
-
-def _truth(rng: random.Random, fate: str, kind: str, embase_only: bool) -> tuple[str, bool, str]:
-    """(truth, subtle, kind): what the work is about, given what happens to it."""
-    subtle = rng.choice(_SUBTLE[kind])
-    if fate == "ft_include":
-        return "relevant", False, kind
-    if fate in ("ft_exclude", "ft_conflict", "ta_conflict"):
-        return subtle, True, kind
-    if fate == "ft_waiting":
-        return ("relevant", False, kind) if rng.random() < 0.6 else (subtle, True, kind)
-    if fate != "ta_exclude":  # a single vote or none yet
-        draw = rng.random()
-        if draw < 0.15:
-            return "relevant", False, kind
-        if draw < 0.25:
-            return subtle, True, kind
-    if embase_only and rng.random() < 0.12:  # Embase holds conference abstracts
-        return "wrong_pubtype", False, "CONF"
-    return rng.choice(_CLEAR[kind]), False, kind
-
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
@@ -511,7 +508,12 @@ class _Writer:
                 )
             elif rng.random() < 0.5:
                 self.keywords = ["knowledge translation", topic]
-                title = f"Knowledge translation strategies for {topic}: a systematic review"
+                title = rng.choice([
+                    f"Knowledge translation strategies for {topic}: a systematic review",
+                    f"Knowledge translation strategies for {topic} among {self.population}: "
+                    "a systematic review",
+                    f"Interventions to improve {topic} in {setting}: a systematic review",
+                ])
                 abstract = (
                     f"Background: Many strategies aim to bring evidence on {topic} into "
                     f"practice. Methods: We searched five databases and included "
@@ -522,10 +524,10 @@ class _Writer:
             else:
                 self.keywords = [self.discipline, "research training"]
                 title = rng.choice([
-                    f"Mentorship experiences of {self.discipline} {self.trainees}: a "
-                    "qualitative study",
+                    f"Mentorship experiences of {self.discipline} {self.trainees} in "
+                    f"{setting}: a qualitative study",
                     f"Research training environments in {self.discipline}: a survey of "
-                    f"{self.trainees}",
+                    f"{self.trainees} in {setting}",
                 ])
                 abstract = (
                     f"Background: {_cap(self.trainees)} in {self.discipline} face growing "
@@ -571,11 +573,11 @@ class _Writer:
             kind = rng.choice(["a commentary", "an editorial", "a position paper"])
             self.keywords = [self.approach, self.discipline, "graduate education"]
             title = rng.choice([
-                f"Why {self.trainees} should learn {self.approach}: {kind}",
+                f"Why {self.trainees} should learn {self.approach}: {kind} on {topic}",
                 f"{_cap(self.approach)} in {self.discipline} graduate programmes: a call to "
-                "action",
-                f"Preparing {self.trainees} in {self.discipline} for partnered research: "
-                f"{kind}",
+                f"action for {topic}",
+                f"Preparing {self.trainees} in {self.discipline} for partnered research on "
+                f"{topic}: {kind}",
             ])
             abstract = (
                 f"In this {kind.split(' ', 1)[1]}, we argue that {self.trainees} in "
@@ -600,20 +602,23 @@ def _fold(title: str) -> str:
     return " ".join("".join(c for c in title.lower() if c.isalnum() or c == " ").split())
 
 
+
 def _fill(rng: random.Random, work: Work, titles: set[str]) -> None:
     """Draw the text and the citation of `work` (a title no other work has)."""
-    while True:
+    for _attempt in range(1000):
         writer = _Writer(rng, work.kind)
         if work.truth == "relevant":
             title, abstract = writer.relevant()
-        elif work.subtle:
+        elif work.subtle and work.truth in _SUBTLE:
             title, abstract = writer.subtle(work.truth)
         else:
             title, abstract = writer.excluded(work.truth)
         if _fold(title) not in titles:
             titles.add(_fold(title))
             break
-    work.title, work.abstract = title, abstract
+    else:
+        raise ValueError(f"No new title for a work excluded as {work.truth}.")
+    work.title, work.abstract, work.writer = title, abstract, writer
     work.year = rng.choices(range(2005, 2021), weights=range(2, 18))[0]
     work.keywords = writer.keywords
     if work.truth == "relevant" or work.subtle:
@@ -655,7 +660,7 @@ def _lines(pairs: list[tuple[str, str]]) -> str:
     return "".join(f"{tag}  - {value}\n" for tag, value in pairs if value) + "ER  - \n\n"
 
 
-def _medline(work: Work, position: int) -> str:
+def _medline(work: Work, position: int, rng: random.Random) -> str:
     """Ovid MEDLINE: full names, the journal's abbreviation, a doi.org link."""
     journal = work.journal
     return _lines([
@@ -673,11 +678,11 @@ def _initials(given: str) -> str:
     return "".join(part[0] + "." for part in given.split())
 
 
-def _embase(work: Work, position: int, copyright_line: bool) -> str:
+def _embase(work: Work, position: int, rng: random.Random) -> str:
     """Embase: initials, the journal's full name, the DOI in capitals."""
     journal = work.journal
     abstract = work.abstract
-    if copyright_line:
+    if rng.random() < 0.5:
         abstract += f" Copyright (C) {work.year} The Author(s)."
     pages = work.pages
     return _lines([
@@ -693,7 +698,26 @@ def _embase(work: Work, position: int, copyright_line: bool) -> str:
     ])
 
 
-def _grey(work: Work, position: int) -> str:
+def _ebsco(database: str, work: Work, position: int, rng: random.Random) -> str:
+    """CINAHL and PsycINFO (EBSCO): surname and initials without stops, the journal's full
+    name, a page range in one field, often no DOI; PsycINFO also holds dissertations."""
+    code = "ccm" if database.startswith("CINAHL") else "psyh"
+    authors = [("AU", f"{surname}, {_initials(given).replace('.', '')}")
+               for surname, given in work.authors]
+    common = [("TY", work.kind), ("ID", f"{code}-{position:05d}"), ("TI", work.title),
+              *authors, ("PY", str(work.year)), ("AB", work.abstract),
+              *[("KW", k) for k in work.keywords], ("DB", database),
+              ("UR", f"https://search.example.org/{code}/{position:05d}")]
+    if work.kind == "THES":
+        return _lines(common + [("PB", work.publisher), ("M3", "Dissertation")])
+    return _lines(common + [
+        ("JO", work.journal[0]), ("VL", work.volume), ("IS", work.issue),
+        ("SP", f"{work.pages[0]}-{work.pages[1]}"),
+        ("DO", work.doi if rng.random() < 0.6 else ""),  # EBSCO records often lack it
+    ])
+
+
+def _grey(work: Work, position: int, rng: random.Random) -> str:
     kind = {"THES": "Doctoral thesis" if "doctoral" in work.degree else "Master's thesis",
             "RPRT": "Report", "ELEC": "Web page"}[work.kind]
     return _lines([
@@ -704,209 +728,154 @@ def _grey(work: Work, position: int) -> str:
     ])
 
 
-MEDLINE_STRATEGY = """\
+_CONCEPTS = (
+    "(graduate student* or doctoral student* or PhD student* or master* student* or "
+    "postdoc* or post-doc* or trainee* or dissertation* or thesis)",
+    "(\"integrated knowledge translation\" or iKT or co-produc* or coproduc* or co-design* or "
+    "codesign* or \"research partnership*\" or \"participatory research\" or \"participatory "
+    "action research\" or \"community-based participatory research\" or \"engaged "
+    "scholarship\" or \"patient-oriented research\" or \"knowledge user*\")",
+)
+STRATEGIES = [
+    f"""\
 Ovid MEDLINE(R) ALL <1946 to June 23, 2020>, searched 24 June 2020
-1. exp Students, Health Occupations/ or (graduate student* or doctoral student* or PhD \
-student* or master* student* or postdoc* or post-doc* or trainee*).ti,ab.
-2. ("integrated knowledge translation" or iKT or co-produc* or co-design* or "research \
-partnership*" or "participatory research" or "participatory action research").ti,ab.
-3. Community-Based Participatory Research/ or Stakeholder Participation/
+1. exp Students, Health Occupations/ or {_CONCEPTS[0]}.ti,ab.
+2. {_CONCEPTS[1]}.ti,ab,kf.
+3. Community-Based Participatory Research/ or Stakeholder Participation/ or Translational \
+Research, Biomedical/
 4. 2 or 3
 5. 1 and 4
-6. limit 5 to english language"""
-
-EMBASE_STRATEGY = """\
-Embase (Elsevier), searched 24 June 2020
-#1 'graduate student'/exp OR 'doctoral student*':ti,ab OR 'phd student*':ti,ab OR \
-'postdoctoral fellow*':ti,ab OR trainee*:ti,ab
-#2 'integrated knowledge translation':ti,ab OR 'co-production':ti,ab OR 'co-design':ti,ab \
-OR 'research partnership*':ti,ab OR 'participatory research'/exp
+6. limit 5 to english language""",
+    f"""\
+Embase (Elsevier, Embase.com), searched 24 June 2020
+#1 'graduate student'/exp OR 'student'/exp OR {_CONCEPTS[0]}:ti,ab
+#2 'participatory research'/exp OR 'knowledge translation'/exp OR {_CONCEPTS[1]}:ti,ab
 #3 #1 AND #2
-#4 #3 AND [english]/lim"""
-
+#4 #3 AND [english]/lim""",
+    f"""\
+CINAHL with Full Text (EBSCO), searched 24 June 2020
+S1 (MH "Students, Graduate+") OR (MH "Students, Nursing, Graduate") OR TI {_CONCEPTS[0]} OR \
+AB {_CONCEPTS[0]}
+S2 (MH "Action Research") OR (MH "Knowledge Translation") OR TI {_CONCEPTS[1]} OR \
+AB {_CONCEPTS[1]}
+S3 S1 AND S2
+S4 S3, limiters: English Language""",
+    f"""\
+APA PsycInfo (EBSCO), searched 24 June 2020
+S1 DE "Graduate Students" OR DE "Postdoctoral Students" OR TI {_CONCEPTS[0]} OR \
+AB {_CONCEPTS[0]}
+S2 DE "Action Research" OR DE "Knowledge Transfer" OR TI {_CONCEPTS[1]} OR \
+AB {_CONCEPTS[1]}
+S3 S1 AND S2
+S4 S3, limiters: English; dissertations included""",
+]
 OTHER_STRATEGY = """\
-Google Scholar and grey literature, searched 24 June 2020
-Google Scholar: "integrated knowledge translation" AND (trainee OR "graduate student" OR \
-"doctoral student"), first 100 results screened for theses and reports.
-Websites of knowledge translation networks and graduate programmes; theses repositories."""
+Other sources, searched 24 June 2020 and after
+Google: "integrated knowledge translation" trainee OR "graduate student" OR "doctoral \
+student", first 100 results; websites of the IKT Research Network, CLAHRCs and KT Canada; \
+theses repositories; emails to content experts and the networks' members; reference \
+chaining of every included paper."""
+_FILENAMES = ["medline-ovid-2020-06-24.ris", "embase-2020-06-24.ris",
+              "cinahl-ebsco-2020-06-24.ris", "psycinfo-ebsco-2020-06-24.ris"]
 
 
 def build_demo(seed: int = SEED) -> Demo:
-    """The demo's works and the three RIS exports that hold them: the same every time."""
+    """The demo's works and the five RIS exports that hold them: the same every time."""
     rng = random.Random(seed)
-    # Where each work is: MEDLINE holds the first MEDLINE_ONLY + SHARED works (the shared
-    # ones scattered), Embase the shared ones again with its own, in its own order.
-    medline_numbers = list(range(MEDLINE_ONLY + SHARED))
-    shared = sorted(rng.sample(medline_numbers, SHARED))
-    embase_only = list(range(len(medline_numbers), len(medline_numbers) + EMBASE_ONLY))
-    embase_numbers = shared + embase_only
-    rng.shuffle(embase_numbers)
-    first_other = len(medline_numbers) + EMBASE_ONLY
-    other_numbers = list(range(first_other, first_other + OTHER))
+    # Which sources hold each work: the shared works first, then each database's own.
+    holders: list[tuple[int, ...]] = [sources for sources, n in SHARED.items()
+                                      for _ in range(n)]
+    for index, size in enumerate(DATABASE_SIZES):
+        shared = sum(n for sources, n in SHARED.items() if index in sources)
+        holders += [(index,)] * (size - shared)
+    other = len(DATABASES)
+    holders += [(other,)] * OTHER_SIZE
+    works = [Work(number=0, fate="", truth="", kind="JOUR") for _ in holders]
+    by_holders: dict[tuple[int, ...], list[int]] = {}
+    for i, sources in enumerate(holders):
+        by_holders.setdefault(sources, []).append(i)
 
-    fates = [fate for fate, count in FATES.items() for _ in range(count)]
-    if len(fates) != first_other + OTHER:
+    def take(ids: list[int], n: int) -> list[int]:
+        picked = rng.sample(ids, n)
+        for i in picked:
+            ids.remove(i)
+        return picked
+
+    psycinfo, embase = by_holders[(3,)], by_holders[(1,)]
+    others = by_holders[(other,)]
+    rng.shuffle(others)
+    included = take(psycinfo, INCLUDED_PSYCINFO_THESES)
+    for i in included:
+        works[i].kind = "THES"
+    for i, kind in zip(others[:len(INCLUDED_OTHER)], INCLUDED_OTHER, strict=True):
+        works[i].kind = kind
+        included.append(i)
+    for i, kind in zip(others[len(INCLUDED_OTHER):], EXCLUDED_OTHER, strict=True):
+        works[i].kind, works[i].fate = kind, "ta_exclude"
+        works[i].truth = rng.choice(_CLEAR[kind])
+    for i in take(psycinfo, EXCLUDED_PSYCINFO_THESES):
+        works[i].kind, works[i].fate = "THES", "ta_exclude"
+        works[i].truth = rng.choice(_CLEAR["THES"])
+    for i in take(embase, FULL_TEXT_REASONS["wrong_pubtype"]):
+        works[i].kind, works[i].fate, works[i].truth = "CONF", "ft_exclude", "wrong_pubtype"
+    journal_works = [i for i, w in enumerate(works) if not w.fate and i not in included]
+    included += take(journal_works, 34)
+    fates = ["ft_include"] * FATES["ft_include"] + ["ft_conflict_in"] * FATES["ft_conflict_in"]
+    rng.shuffle(fates)
+    for i, fate in zip(included, fates, strict=True):
+        works[i].fate, works[i].truth = fate, "relevant"
+    # The rest are journal articles: every other fate, in the planned numbers.
+    left = {fate: n for fate, n in FATES.items() if fate not in INCLUDED_FATES}
+    left["ta_exclude"] -= len(EXCLUDED_OTHER) + EXCLUDED_PSYCINFO_THESES
+    left["ft_exclude"] -= FULL_TEXT_REASONS["wrong_pubtype"]
+    fates = [fate for fate, n in left.items() for _ in range(n)]
+    if len(fates) != len(journal_works):
         raise ValueError("FATES must give each work one fate.")
     rng.shuffle(fates)
-    # Works in the order of their primary records: MEDLINE, then Embase's own, then others.
-    primary_order = medline_numbers + [n for n in embase_numbers if n >= len(medline_numbers)] \
-        + other_numbers
-    works: dict[int, Work] = {}
-    kinds = _OTHER_KINDS.copy()
-    rng.shuffle(kinds)
-    for fate, number in zip(fates, primary_order, strict=True):
-        kind = kinds[number - first_other] if number >= first_other else "JOUR"
-        truth, subtle, kind = _truth(rng, fate, kind, embase_only=number in embase_only)
-        works[number] = Work(number=number + 1, fate=fate, truth=truth, subtle=subtle,
-                             kind=kind)
+    reasons = [r for r, n in FULL_TEXT_REASONS.items() if r != "wrong_pubtype"
+               for _ in range(n)]
+    rng.shuffle(reasons)
+    for i, fate in zip(journal_works, fates, strict=True):
+        work = works[i]
+        work.fate = fate
+        if fate in FULL_TEXT_FATES:
+            work.truth = reasons.pop()
+        elif fate.startswith("ta_conflict"):
+            work.truth = rng.choice(_SUBTLE)
+        else:
+            work.truth = rng.choice(_CLEAR["JOUR"])
+    full_text = [w for w in works if w.fate in FULL_TEXT_FATES]
+    for work in rng.sample(full_text, TA_CONFLICT_IN):
+        work.ta_conflict = True
+
+    # Each source's export lists its works in its own order.
+    orders = [[i for i, sources in enumerate(holders) if index in sources]
+              for index in range(len(DATABASES) + 1)]
+    for order in orders:
+        rng.shuffle(order)
+    for index, order in enumerate(orders):
+        for position, i in enumerate(order, 1):
+            works[i].places.append((index, position))
+    for work in works:
+        work.places.sort()
+    works.sort(key=lambda w: w.places[0])
     titles: set[str] = set()
-    for number in primary_order:
-        _fill(rng, works[number], titles)
-
-    medline = "".join(_medline(works[n], pos) for pos, n in enumerate(medline_numbers, 1))
-    embase = "".join(_embase(works[n], pos, copyright_line=rng.random() < 0.5)
-                     for pos, n in enumerate(embase_numbers, 1))
-    other = "".join(_grey(works[n], pos) for pos, n in enumerate(other_numbers, 1))
-    for index, numbers in enumerate((medline_numbers, embase_numbers, other_numbers)):
-        for position, number in enumerate(numbers, 1):
-            works[number].places.append((index, position))
-    sources = [
-        DemoSource("MEDLINE (Ovid)", Source.Kind.DATABASE, "medline-ovid-2020-06-24.ris",
-                   MEDLINE_STRATEGY, medline, len(medline_numbers)),
-        DemoSource("Embase", Source.Kind.DATABASE, "embase-2020-06-24.ris", EMBASE_STRATEGY,
-                   embase, len(embase_numbers)),
-        DemoSource("Google Scholar / grey literature", Source.Kind.OTHER,
-                   "grey-literature-2020-06-24.ris", OTHER_STRATEGY, other, len(other_numbers)),
-    ]
-    return Demo(sources=sources, works=[works[n] for n in primary_order])
-
-
-# ---------------------------------------------------------------------------------------------
-# Seeding
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class DemoSummary:
-    project: Project
-    created: bool  # this run seeded something (the project, or its records and votes)
-    sources: list[tuple[str, int]]  # name, records
-    records: int
-    duplicates: int
-    votes: dict[str, Counter]  # stage -> reviewer username -> votes
-    conflicts: dict[str, int]  # stage -> records in conflict
-    waiting: dict[str, dict[str, int]]  # stage -> reviewer username -> records needing them
-    full_text: int  # records that passed title and abstract screening
-    not_retrieved: int  # of those, full texts that could not be obtained
-
-    def lines(self) -> list[str]:
-        sources = ", ".join(f"{name} {count}" for name, count in self.sources)
-        out = [f"Records: {self.records} from {len(self.sources)} sources ({sources}); "
-               f"{self.duplicates} duplicates removed, {self.records - self.duplicates} "
-               "to screen."]
-        for stage, label in ((Stage.TITLE_ABSTRACT, "Title and abstract"),
-                             (Stage.FULL_TEXT, "Full text")):
-            votes = self.votes[stage]
-            waiting = self.waiting[stage]
-            at = f" ({self.full_text} records)" if stage == Stage.FULL_TEXT else ""
-            missing = (f", {self.not_retrieved} not retrieved" if stage == Stage.FULL_TEXT
-                       else "")
-            out.append(
-                f"{label}{at}: {sum(votes.values())} votes (ada {votes['ada']}, "
-                f"ben {votes['ben']}), {self.conflicts[stage]} conflicts for lead{missing}; "
-                f"{waiting['ada']} records wait for ada, {waiting['ben']} for ben.")
-        return out
-
-
-def _title_abstract_votes(work: Work, index: int) -> dict[str, str]:
-    """reviewer -> decision at title and abstract."""
-    looks_in = work.truth == "relevant" or work.subtle
-    if work.fate == "ta_exclude":
-        return {"ada": Decision.EXCLUDE, "ben": Decision.EXCLUDE}
-    if work.fate == "ta_conflict":  # one of them includes, or says maybe
-        yes = Decision.MAYBE if index % 3 == 0 else Decision.INCLUDE
-        return {"ada": yes, "ben": Decision.EXCLUDE} if index % 2 else {
-            "ada": Decision.EXCLUDE, "ben": yes}
-    if work.fate in FULL_TEXT_FATES:  # maybe counts as include
-        unsure = Decision.MAYBE if work.subtle else Decision.INCLUDE
-        return {"ada": Decision.INCLUDE, "ben": unsure} if index % 2 else {
-            "ada": unsure, "ben": Decision.INCLUDE}
-    decision = (Decision.INCLUDE if work.truth == "relevant" else Decision.MAYBE) if looks_in \
-        else Decision.EXCLUDE
-    if work.fate == "ada_only":
-        return {"ada": decision}
-    if work.fate == "ben_only":
-        return {"ben": decision}
-    return {}
-
-
-def _seed_records(project: Project) -> None:
-    """Import the three sources as the lead, deduplicate, then cast ada's and ben's votes
-    as FATES plans them."""
-    users = {u.username: u for u in User.objects.filter(username__in=["lead", "ada", "ben"])}
-    demo = build_demo()
-    source_ids = []
-    for source in demo.sources:
-        report = import_file(
-            project=project, data=source.text.encode(), filename=source.filename,
-            source_name=source.name, source_kind=source.kind, date_searched=SEARCH_DATE,
-            search_strategy=source.search_strategy, user=users["lead"])
-        source_ids.append(report.source.pk)
-    deduplicate(project, user=users["lead"])
-    records = {(r.source_id, r.source_position): r
-               for r in Record.objects.filter(project=project).select_related("project")}
-    primaries = [records[source_ids[work.places[0][0]], work.places[0][1]]
-                 for work in demo.works]
-    for index, (work, record) in enumerate(zip(demo.works, primaries, strict=True)):
-        for username, decision in _title_abstract_votes(work, index).items():
-            record_vote(record, stage=Stage.TITLE_ABSTRACT, reviewer=users[username],
-                        decision=decision)
-    for work, record in zip(demo.works, primaries, strict=True):
-        if work.fate == "ft_include":
-            for username in ("ada", "ben"):
-                record_vote(record, stage=Stage.FULL_TEXT, reviewer=users[username],
-                            decision=Decision.INCLUDE)
-        elif work.fate in ("ft_exclude", "ft_conflict"):
-            for username, reason in zip(("ada", "ben"), work.reasons, strict=True):
-                record_vote(record, stage=Stage.FULL_TEXT, reviewer=users[username],
-                            decision=Decision.EXCLUDE, reason=reason)
-    waiting = [record for work, record in zip(demo.works, primaries, strict=True)
-               if work.fate == "ft_waiting"]
-    for record in waiting[:NOT_RETRIEVED]:
-        set_full_text(record, user=users["ada"], not_retrieved=True,
-                      note="Asked the library twice; no copy came.")
-
-
-def summarise(project: Project, *, created: bool = False) -> DemoSummary:
-    """What the demo project holds now, counted from the database."""
-    reviewers = {u.username: u for u in User.objects.filter(username__in=["ada", "ben"])}
-    votes = {stage: Counter(Vote.objects.filter(screening__project=project,
-                                                screening__stage=stage)
-                            .values_list("reviewer__username", flat=True))
-             for stage in Stage.values}
-    return DemoSummary(
-        project=project, created=created,
-        sources=[(s.name, s.record_count) for s in Source.objects.filter(project=project)],
-        records=Record.objects.filter(project=project).count(),
-        duplicates=Record.objects.filter(project=project, duplicate_of__isnull=False).count(),
-        votes=votes,
-        conflicts={stage: Screening.objects.filter(project=project, stage=stage,
-                                                   state=Screening.State.CONFLICT).count()
-                   for stage in Stage.values},
-        waiting={stage: {name: needing_vote_of(project, stage, user).count()
-                         for name, user in reviewers.items()} for stage in Stage.values},
-        full_text=eligible(project, Stage.FULL_TEXT).count(),
-        not_retrieved=stage_counts(project, Stage.FULL_TEXT)["not_retrieved"],
-    )
-
-
-def seed_demo() -> DemoSummary:
-    """Seed the demo users and project, then (when the project has no sources yet) its
-    records, deduplication and votes, all in one transaction: safe to run any number of
-    times, a second run changes nothing."""
-    with transaction.atomic():
-        project, created = project_demo.seed_demo()
-        if not Source.objects.filter(project=project).exists():
-            _seed_records(project)
-            created = True
-    return summarise(project, created=created)
+    for number, work in enumerate(works, 1):
+        work.number = number
+        _fill(rng, work, titles)
+    by_place = {place: w for w in works for place in w.places}
+    sources = []
+    for index, name in enumerate(DATABASES):
+        if index < 2:
+            write = _medline if index == 0 else _embase
+        else:
+            def write(w, p, r, name=name):
+                return _ebsco(name, w, p, r)
+        text = "".join(write(by_place[index, p], p, rng)
+                       for p in range(1, DATABASE_SIZES[index] + 1))
+        sources.append(DemoSource(name, Source.Kind.DATABASE, _FILENAMES[index],
+                                  STRATEGIES[index], text, DATABASE_SIZES[index]))
+    text = "".join(_grey(by_place[other, p], p, rng) for p in range(1, OTHER_SIZE + 1))
+    sources.append(DemoSource(OTHER_NAME, Source.Kind.OTHER, "other-sources-2020.ris",
+                              OTHER_STRATEGY, text, OTHER_SIZE))
+    return Demo(sources=sources, works=works)

@@ -1,14 +1,14 @@
-"""The demo review that `make run` seeds: the scoping review of Cassidy et al. 2021
-(trainee-led integrated knowledge translation), its team and roles. Its records and votes
-are seeded by reviewapp.demo, which calls this first."""
+"""The demo review's team and project: the scoping review of Cassidy et al. 2021
+(trainee-led integrated knowledge translation), its members and roles. `demo.seed` calls
+this first."""
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.models import User
 
-from . import services
-from .models import Project, Role
+from projects import services
+from projects.models import Project, Role
 
 DEMO_PASSWORD = "tandem-demo"
 DEMO_SLUG = "trainee-ikt"
