@@ -6,7 +6,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.models import User
-
 from projects import services
 from projects.models import Project, Role
 

@@ -22,12 +22,12 @@ from django.test import override_settings
 from accounts.models import User
 from demo import works as demo_works
 from demo.team import DEMO_SLUG
+from extraction.queries import round_extractions, status_of
+from frameworks.models import StudyCoding
 from projects.models import AuditEvent, Project
 from references.models import DuplicateCandidate, Record, Source, Study
 from reports import prisma, prisma_export
 from screening.models import Screening, Stage, Vote
-from extraction.queries import round_extractions, status_of
-from frameworks.models import StudyCoding
 from screening.queries import needing_vote_of, pair_agreements
 from tests.demo import test_charting as paper
 
