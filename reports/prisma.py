@@ -256,8 +256,9 @@ def _unique(names: list[str]) -> list[str]:
 def flow(project: Project) -> Flow:
     """The flow of `project`, from the data (a few grouped queries)."""
     counts = screening_prisma.prisma_counts(project)
-    rows = {pk: (kind, method) for pk, kind, method in Source.objects.filter(
-        project=project).values_list("id", "kind", "method")}
+    rows = {pk: (kind, method, at_full_text) for pk, kind, method, at_full_text in
+            Source.objects.filter(project=project).values_list(
+                "id", "kind", "method", "starts_at_full_text")}
     names = _unique([name for name, _k, _n in counts.main.by_source + counts.other.by_source])
     names.reverse()
     columns = []
@@ -284,7 +285,7 @@ def flow(project: Project) -> Flow:
             for r in col.excluded:
                 if r.reason_id is None:
                     r.key = f"{NO_REASON} (none recorded)"
-    other_column = Source.objects.filter(project=project, starts_at_full_text=True).exists()
+    other_column = any(at_full_text for _kind, _method, at_full_text in rows.values())
     return Flow(main=columns[0], other=columns[1], included_studies=counts.studies_included,
                 included_reports=counts.reports_included, other_column=other_column,
                 scoping=project.review_type == "scoping")

@@ -159,8 +159,8 @@ def prisma_counts(project: Project) -> PrismaCounts:
         if counts[None]:
             col.excluded_by_reason.append(("No reason given", counts[None]))
             col.excluded_reason_ids.append(None)
-    reports = included_reports(project)
-    return PrismaCounts(main=main, other=other,
-                        studies_included=reports.values("study_id").distinct().count(),
-                        reports_included=reports.count())
+    included = included_reports(project).aggregate(
+        reports=Count("id"), studies=Count("study_id", distinct=True))
+    return PrismaCounts(main=main, other=other, studies_included=included["studies"],
+                        reports_included=included["reports"])
 
