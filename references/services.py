@@ -248,12 +248,15 @@ REMOVAL_REASONS = dict(Record._meta.get_field("removed_reason").choices)
 
 @transaction.atomic
 def remove_before_screening(project: Project, record_ids: list[int], *, reason: str,
-                            note: str = "", user) -> int:
+                            note: str = "", user, grouped_allowed: bool = False) -> int:
     """Take records out of the flow before screening, with PRISMA's reason ('automation':
     marked ineligible by an automation tool; 'other'). Refuses records with decisions of a
     later stage (holds), and records in a duplicate group (their count is the duplicates').
     Under the deduplication lock with the rows locked, so a vote or a merge cannot slip in;
-    each record's removal is one audit event. Reversible with `restore_to_screening`."""
+    each record's removal is one audit event. Reversible with `restore_to_screening`.
+    `grouped_allowed`: the record kept for a group of duplicates may go too (a stopping rule
+    ends a stage for every record left; the group's duplicates stay counted as duplicates),
+    never a duplicate itself."""
     from .deduplication import lock_project
 
     if reason not in REMOVAL_REASONS:
@@ -272,7 +275,7 @@ def remove_before_screening(project: Project, record_ids: list[int], *, reason: 
         if record.hold:
             raise ServiceError(f"Record #{record.pk} has {holds_describe(record.hold)}: "
                                "it cannot be removed before screening.")
-        if record.duplicate_of_id or record.pk in grouped:
+        if record.duplicate_of_id or (record.pk in grouped and not grouped_allowed):
             raise ServiceError(f"Record #{record.pk} is in a group of duplicates: undo the "
                                "merge first.")
     now = timezone.now()

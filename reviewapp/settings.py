@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "extraction",
     "frameworks",
     "reports",
+    "ranking",
     "demo",
 ]
 
@@ -220,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": JOB_PURGE_INTERVAL},
     },
 }
+# The ranking model's features of each stage's records, kept between retrainings.
+RANKING_CACHE_DIR = Path(env("RANKING_CACHE_DIR", str(VAR_DIR / "ranking")))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

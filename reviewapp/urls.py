@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("extraction.urls")),
     path("", include("frameworks.urls")),
     path("", include("reports.urls")),
+    path("", include("ranking.urls")),
     path("", include("projects.urls")),
 ]

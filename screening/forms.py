@@ -10,7 +10,7 @@ class StageSettingsForm(forms.ModelForm):
     class Meta:
         model = StageSettings
         fields = ("reviewers_needed", "allow_maybe", "resolver", "include_terms",
-                  "exclude_terms")
+                  "exclude_terms", "order", "order_seed")
         widgets = {
             "reviewers_needed": forms.Select(choices=[(1, "1"), (2, "2"), (3, "3")]),
             "include_terms": forms.Textarea(attrs={"rows": 3}),
@@ -18,6 +18,21 @@ class StageSettingsForm(forms.ModelForm):
         }
         labels = {"reviewers_needed": "Reviewers needed per record",
                   "allow_maybe": "Offer “maybe”", "resolver": "Who resolves conflicts"}
+        help_texts = {"order": "Relevance learns from this stage's decisions (leads can see a "
+                               "record's score; reviewers never do). Records someone has "
+                               "voted on always come first, so each gets all its votes."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A form that leaves the order out keeps the order the stage has.
+        self.fields["order"].required = self.fields["order_seed"].required = False
+
+    def clean_order(self):
+        return self.cleaned_data.get("order") or self.instance.order
+
+    def clean_order_seed(self):
+        seed = self.cleaned_data.get("order_seed")
+        return self.instance.order_seed if seed is None else seed
 
 
 class ExclusionReasonForm(forms.Form):

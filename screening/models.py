@@ -28,6 +28,12 @@ DEFAULT_EXCLUSION_REASONS = [
 ]
 
 
+class Order(models.TextChoices):
+    RELEVANCE = "relevance", "Most likely relevant first (import order until it can learn)"
+    RANDOM = "random", "Random (seeded)"
+    IMPORT = "import", "Import order"
+
+
 class StageSettings(models.Model):
     """How one stage of one project is screened; a lead edits it."""
 
@@ -42,6 +48,19 @@ class StageSettings(models.Model):
     resolver = models.CharField(max_length=20, choices=Resolver.choices, default=Resolver.LEADS)
     include_terms = models.TextField(blank=True, help_text="One per line; * is a wildcard.")
     exclude_terms = models.TextField(blank=True, help_text="One per line; * is a wildcard.")
+    # The order fresh records are served in (records someone has voted on always come first,
+    # so that every record started gets all its votes). Relevance and random are scores the
+    # ranking app writes into Priority; until it has (relevance needs 5 includes and 5
+    # excludes), records come in import order.
+    order = models.CharField(max_length=20, choices=Order.choices, default=Order.RELEVANCE,
+                             db_default=Order.RELEVANCE,
+                             verbose_name="Order records are served in")
+    order_seed = models.PositiveIntegerField(
+        default=1, db_default=1, verbose_name="Seed of the random order",
+        help_text="The same seed gives the same order; used by the random order only.")
+    # Which order the stage's Priority rows hold now ("" none): the queue serves by score
+    # only when this equals `order`. Written by the ranking app, never by the form.
+    scores_order = models.CharField(max_length=20, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
@@ -131,6 +150,31 @@ class Screening(models.Model):
     @property
     def is_settled(self) -> bool:
         return self.state in (self.State.INCLUDED, self.State.EXCLUDED)
+
+
+class Priority(models.Model):
+    """Where a record stands in a stage's served order: the higher the score, the sooner it
+    is served. Written in bulk by the ranking app (relevance predicted by its model, or a
+    seeded random number; a stopping sample above both), read by the queue; only records
+    nobody had voted on when the scores were written have a row."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record", "stage"], name="one_priority_per_stage"),
+        ]
+        indexes = [
+            # The queue's walk: highest score first within a stage.
+            models.Index(models.F("project"), models.F("stage"), models.F("score").desc(),
+                         models.F("record"), name="priority_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Record #{self.record_id}: {self.score:.3f}"
 
 
 class Vote(models.Model):

@@ -15,6 +15,8 @@ from .models import (
     Assignment,
     Claim,
     ExclusionReason,
+    Order,
+    Priority,
     Screening,
     Stage,
     StageSettings,
@@ -71,15 +73,22 @@ def needing_vote_of(project: Project, stage: str, reviewer) -> QuerySet[Record]:
 #      of records each go their own way;
 #   4. what is left (`needing_vote_of`): the rare record below that line without a row (a
 #      duplicate unmerged later), and, at the very end, records others have claimed.
-# Record ids only, in record order; `services.claim_next` claims from them, `next_record`
-# only looks. Steps 1-3 run on every screen and vote, so they are plain SQL (the same on
-# PostgreSQL and SQLite): building them with the ORM cost more than running them.
+# When the stage is served by score (`ranked`: relevance or random order, with the ranking
+# app's scores written), step 2 takes the highest score first and step 3 is preceded by
+# `ranked_fresh`, the highest-scored records nobody has opened; records imported since the
+# scores were written have none and follow in record order (steps 3 and 4). Step 2 before
+# any fresh record keeps screening dual whatever the order: a record someone voted on gets
+# its other votes before new records are started.
+# Record ids only, in record order unless by score; `services.claim_next` claims from
+# them, `next_record` only looks. Steps 1-3 run on every screen and vote, so they are
+# plain SQL (the same on PostgreSQL and SQLite): building them with the ORM cost more
+# than running them.
 
 _T = {
     "claim": "screening_claim", "screening": "screening_screening", "vote": "screening_vote",
     "assignment": "screening_assignment", "position": "screening_queueposition",
     "record": "references_record",
-    "source": "references_source",
+    "source": "references_source", "priority": "screening_priority",
 }
 
 
@@ -129,22 +138,49 @@ def claimed_by(project: Project, stage: str, reviewer, *, now, exclude=()) -> li
     return [i for i in ids if i not in exclude]
 
 
+def ranked(settings: StageSettings) -> bool:
+    """Whether the stage serves fresh records by score: its order is relevance or random
+    and the ranking app has written scores for that order."""
+    return settings.order != Order.IMPORT and settings.scores_order == settings.order
+
+
 def open_with_room(project: Project, stage: str, reviewer, *, needed: int, now,
-                   exclude=(), limit: int = 5) -> list[int]:
-    """Step 2: open records with room for `reviewer`'s vote."""
+                   exclude=(), limit: int = 5, by_score: bool = False) -> list[int]:
+    """Step 2: open records with room for `reviewer`'s vote; `by_score`: highest score
+    first (records without one last), else in record order."""
     may, may_params = _may_screen("s.record_id", stage, reviewer.pk)
     not_in, not_in_params = _not_in("s.record_id", exclude)
+    join, order = "", " ORDER BY s.record_id"
+    if by_score:
+        join = " LEFT JOIN {priority} p ON p.record_id = s.record_id AND p.stage = s.stage"
+        order = " ORDER BY COALESCE(p.score, -1e300) DESC, s.record_id"
     return _ids(
-        "SELECT s.record_id FROM {screening} s JOIN {record} r ON r.id = s.record_id"
-        " WHERE s.project_id = %s AND s.stage = %s AND s.state = %s"
+        "SELECT s.record_id FROM {screening} s JOIN {record} r ON r.id = s.record_id" + join
+        + " WHERE s.project_id = %s AND s.stage = %s AND s.state = %s"
         " AND r.duplicate_of_id IS NULL AND r.removed_reason = ''"
         " AND NOT EXISTS (SELECT 1 FROM {vote} v WHERE v.screening_id = s.id"
         " AND v.reviewer_id = %s)"
         " AND s.votes_in + (SELECT COUNT(*) FROM {claim} c WHERE c.screening_id = s.id"
         " AND c.reviewer_id <> %s AND c.expires_at > %s) < %s"
-        + may + not_in + " ORDER BY s.record_id LIMIT %s",
+        + may + not_in + order + " LIMIT %s",
         [project.pk, stage, Screening.State.PENDING, reviewer.pk, reviewer.pk, now, needed,
          *may_params, *not_in_params, limit])
+
+
+def ranked_fresh(project: Project, stage: str, reviewer, *, exclude=(),
+                 limit: int = 5) -> list[int]:
+    """Step 3 when the stage is served by score: the highest-scored records with no row yet
+    (nobody has opened them). Scores are written for records nobody had voted on, so the
+    walk down the score index passes only the records opened since they were written."""
+    may, may_params = _may_screen("p.record_id", stage, reviewer.pk)
+    not_in, not_in_params = _not_in("p.record_id", exclude)
+    return _ids(
+        "SELECT p.record_id FROM {priority} p JOIN {record} r ON r.id = p.record_id"
+        " WHERE p.project_id = %s AND p.stage = %s AND r.duplicate_of_id IS NULL"
+        " AND r.removed_reason = ''"
+        " AND NOT EXISTS (SELECT 1 FROM {screening} s WHERE s.record_id = p.record_id"
+        " AND s.stage = %s)" + may + not_in + " ORDER BY p.score DESC, p.record_id LIMIT %s",
+        [project.pk, stage, stage, *may_params, *not_in_params, limit])
 
 
 def fresh(project: Project, stage: str, reviewer, *, exclude=(), limit: int = 5) -> list[int]:
@@ -193,9 +229,11 @@ def next_record(project: Project, stage: str, reviewer, *, settings=None,
             StageSettings(project=project, stage=stage)
     now = timezone.now()
     needed = settings.reviewers_needed
+    by_score = ranked(settings)
     ids = (claimed_by(project, stage, reviewer, now=now, exclude=exclude)
            or open_with_room(project, stage, reviewer, needed=needed, now=now,
-                             exclude=exclude, limit=1)
+                             exclude=exclude, limit=1, by_score=by_score)
+           or (by_score and ranked_fresh(project, stage, reviewer, exclude=exclude, limit=1))
            or fresh(project, stage, reviewer, exclude=exclude, limit=1)
            or list(rest(project, stage, reviewer, needed=needed, now=now, exclude=exclude)[:1]))
     return Record.objects.get(pk=ids[0]) if ids else None
@@ -335,3 +373,14 @@ def included_studies(project: Project) -> QuerySet[Study]:
             .prefetch_related(Prefetch("records", queryset=reports.order_by("id"),
                                        to_attr="included_reports"))
             .order_by("id"))
+
+
+def score_of(project: Project, stage: str, record_id: int) -> tuple[float, int, int] | None:
+    """(score, rank, scored): where the record stands in the stage's served order (rank 1
+    is served first), among the records scored when the scores were last written; None
+    when it has no score (import order, voted on before, or imported since)."""
+    priority = Priority.objects.filter(project=project, stage=stage, record_id=record_id).first()
+    if priority is None:
+        return None
+    scored = Priority.objects.filter(project=project, stage=stage)
+    return (priority.score, scored.filter(score__gt=priority.score).count() + 1, scored.count())

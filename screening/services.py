@@ -19,6 +19,7 @@ from references import holds
 from references.holds import Hold
 from references.models import Record
 
+from . import signals
 from .models import (
     DEFAULT_EXCLUSION_REASONS,
     Assignment,
@@ -198,6 +199,7 @@ def record_vote(record: Record, *, stage: str, reviewer, decision: str, reason: 
                                            "reason": reason_label(reason), "note": note},
                      sealed=True)
     _evaluate(screening, settings)
+    signals.after_commit(project.pk, stage)
     return screening
 
 
@@ -368,6 +370,7 @@ def record_votes(project: Project, *, stage: str, votes: list[VoteSpec],
                                   sealed=True).update(sealed=False)
     still_sealed = {i for indexes in sealed_at.values() for i in indexes}
     _write_events(project, events, still_sealed)
+    signals.after_commit(project.pk, stage, n=len(votes))
     return len(votes)
 
 
@@ -481,6 +484,7 @@ def undo_vote(record: Record, *, stage: str, reviewer,
     if (locked.hold & Hold.SCREENING and screening.votes_in == 0
             and not Screening.objects.filter(record_id=record.pk, votes_in__gt=0).exists()):
         holds.release_hold([record.pk], Hold.SCREENING)
+    signals.after_commit(record.project_id, stage)
     return screening
 
 
@@ -492,8 +496,10 @@ CLAIM_TTL = timedelta(minutes=10)
 def claim_next(project: Project, stage: str, reviewer, *, settings: StageSettings | None = None,
                exclude=()) -> Record | None:
     """Give `reviewer` their next record and claim it (see `screening.queries`): the one they
-    already have open, else the first in record order with room for their vote that no
-    concurrent request is claiming. `exclude`: records already on their screen."""
+    already have open, else the first with room for their vote that no concurrent request is
+    claiming: records others have voted on first, then fresh ones, by score when the stage
+    is served by score (`queries.ranked`), else in record order. `exclude`: records already
+    on their screen."""
     record_id = _claim_next_id(project, stage, reviewer, settings=settings, exclude=exclude)
     return Record.objects.get(pk=record_id) if record_id is not None else None
 
@@ -509,13 +515,17 @@ def _claim_next_id(project: Project, stage: str, reviewer, *,
     if mine:
         return mine[0]
     needed = settings.reviewers_needed
-    for find, is_fresh in (
-            (lambda: queries.open_with_room(project, stage, reviewer, needed=needed, now=now,
-                                            exclude=exclude), False),
-            (lambda: queries.fresh(project, stage, reviewer, exclude=exclude), True)):
+    by_score = queries.ranked(settings)
+    steps = [(lambda: queries.open_with_room(project, stage, reviewer, needed=needed, now=now,
+                                             exclude=exclude, by_score=by_score), False, False)]
+    if by_score:  # fresh records by score: the queue position (record order) stays put
+        steps.append((lambda: queries.ranked_fresh(project, stage, reviewer, exclude=exclude),
+                      True, False))
+    steps.append((lambda: queries.fresh(project, stage, reviewer, exclude=exclude), True, True))
+    for find, is_fresh, advance in steps:
         for record_id in find():
             if _claim(project, stage, reviewer, record_id, needed=needed, now=now,
-                      fresh=is_fresh):
+                      fresh=is_fresh, advance=advance):
                 return record_id
     # The rest, at the end of the queue: a record others have open is still a record.
     record_id = queries.rest(project, stage, reviewer, needed=needed, now=now,
@@ -595,6 +605,7 @@ def resolve(screening: Screening, *, membership, decision: str, reason: str = ""
                  after={"state": screening.state, "reason": reason_label(reason),
                         "note": note})
     audit.unseal(target=screening)
+    signals.after_commit(screening.project_id, screening.stage)
     return screening
 
 
@@ -625,11 +636,12 @@ def reopen(screening: Screening, *, membership) -> Screening:
     screening.save(update_fields=["state", "reason", "note", "settled_at", "settled_by"])
     audit.record(project=screening.project, actor=user, action="screening.reopen",
                  target=screening, before=before, after={"state": screening.state})
+    signals.after_commit(screening.project_id, screening.stage)
     return screening
 
 
 SETTINGS_FIELDS = ("reviewers_needed", "allow_maybe", "resolver", "include_terms",
-                   "exclude_terms")
+                   "exclude_terms", "order", "order_seed")
 
 
 @transaction.atomic
@@ -650,6 +662,8 @@ def update_settings(settings: StageSettings, *, user, **changes) -> dict[str, in
         audit.record(project=settings.project, actor=user, action="stage.settings",
                      target=settings, before={f: before[f] for f in changed},
                      after={f: getattr(settings, f) for f in changed})
+    if {"order", "order_seed"} & set(changed):
+        signals.after_commit(settings.project_id, settings.stage, n=0, order_changed=True)
     if settings.reviewers_needed < before["reviewers_needed"]:
         return _evaluate_full(settings)
     return {}

@@ -18,6 +18,8 @@ urlpatterns = [
          name="undo"),
     path("p/<slug:slug>/screening/<str:stage>/records/<int:record_id>/resolve/", views.resolve,
          name="resolve"),
+    path("p/<slug:slug>/screening/<str:stage>/records/<int:record_id>/score/", views.score,
+         name="score"),
     path("p/<slug:slug>/screening/<str:stage>/conflicts/", views.conflicts, name="conflicts"),
     path("p/<slug:slug>/screening/<str:stage>/assign/", views.assign, name="assign"),
     path("p/<slug:slug>/screening/<str:stage>/records/", views.record_list, name="records"),

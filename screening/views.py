@@ -99,6 +99,20 @@ def _screen(request, project, stage: str, settings, *, current: Record | None = 
 
 @login_required
 @require_GET
+def score(request, slug, stage, record_id):
+    """A record's place in the served order, for a lead who asks (never shown to reviewers:
+    a score could sway their vote)."""
+    project = get_project_for_user(request, slug, role=Role.LEAD)
+    stage = _stage(stage)
+    record = get_object_or_404(Record, pk=record_id, project=project)
+    return render(request, "screening/score.html", {
+        "project": project, "stage": stage, "record": record,
+        "settings": services.settings_for(project, stage),
+        "score": queries.score_of(project, stage, record.pk)})
+
+
+@login_required
+@require_GET
 def ahead(request, slug, stage):
     """The record after the one on the screen (`?current=`), claimed and rendered into a
     <template> that the screen shows the moment a vote is sent."""

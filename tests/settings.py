@@ -40,6 +40,7 @@ os.environ.pop("TANDEM_DEMO", None)
 os.environ.pop("EMAIL_URL", None)
 os.environ.pop("SITE_URL", None)
 os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="tandem-test-media-")
+os.environ["RANKING_CACHE_DIR"] = tempfile.mkdtemp(prefix="tandem-test-ranking-")
 
 from reviewapp.settings import *  # noqa: E402,F403
 

@@ -70,6 +70,11 @@ ACCESS = {
     "screening:settings": (Role.LEAD, Role.LEAD),
     "screening:reasons": (None, Role.LEAD),
     "screening:agreement_csv": (Role.VIEWER, None),
+    "screening:score": (Role.LEAD, None),  # a score could sway a reviewer's vote
+    "ranking:stage": (Role.LEAD, None),
+    "ranking:sample": (None, Role.LEAD),
+    "ranking:stop": (None, Role.LEAD),
+    "ranking:undo_stop": (None, Role.LEAD),
     "extraction:home": (Role.VIEWER, None),
     "extraction:form": (Role.LEAD, Role.LEAD),
     "extraction:section": (None, Role.LEAD),
@@ -207,8 +212,17 @@ def url_kwargs(cast, client, params=STUDY_PARAMS) -> dict:
         "box": "identified_databases",  # PRISMA: a source's records
         "key": str(first.source_id),
         "fmt": "json",
+        "stop_id": _early_stop(cast).pk,
         **study_kwargs,
     }
+
+
+def _early_stop(cast):
+    """A stop of title and abstract screening that marked no records."""
+    from ranking.models import EarlyStop
+
+    return EarlyStop.objects.create(project=cast.project, stage="title_abstract",
+                                    note="Estimate says stop", stopped_by=cast.lead)
 
 
 def _coded_study(cast, study) -> dict:

@@ -1,0 +1,474 @@
+"""Prioritised screening: what the model learns from, the debounced retraining that writes
+the served order (screening.models.Priority), the stopping sample and estimate, and ending a
+stage early by a stopping rule (reversible).
+
+The queue (screening.queries) reads the scores; it never computes them. Screening tells us
+that decisions changed through `screening.signals.decisions_changed`, after its
+transaction commits; `on_decisions_changed` counts them and queues a retraining when
+`model.retrain_every` of them have come in, unless one is queued or running already.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from celery import current_app
+from django.conf import settings as django_settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from projects import audit
+from projects.models import Project
+from references import bulk
+from references import services as references
+from screening.models import Decision, Order, Priority, Screening, Stage, StageSettings, Vote
+from screening.queries import eligible
+from screening.services import settings_for
+
+from . import model, stopping
+from .models import EarlyStop, RankingState, StoppingSample, Training
+
+State = Screening.State
+RETRAIN_TASK = "ranking.retrain"
+# A queued training whose worker died never clears its token: after this long another may
+# be queued (the advisory lock still keeps two from running at once).
+STALE_AFTER = timedelta(minutes=15)
+# The sample is served before every scored record: scores are ranks in [0, 1).
+SAMPLE_OFFSET = 2.0
+STOP_NOTE = "Excluded by stopping rule"
+
+
+class RankingError(Exception):
+    """A rule was broken; the message says which, for the user."""
+
+
+# --- Labels and the records still to screen -------------------------------------------
+
+def labels(project: Project, stage: str) -> dict[int, int]:
+    """record id -> 1 (include) or 0 (exclude): the settled outcome, else the first vote on
+    an unsettled record (maybe counts as include), over the stage's records."""
+    records = eligible(project, stage).values("pk")
+    out = dict(Screening.objects.filter(
+        project=project, stage=stage, state__in=(State.INCLUDED, State.EXCLUDED),
+        record__in=records).values_list("record_id", "state"))
+    out = {rid: int(state == State.INCLUDED) for rid, state in out.items()}
+    first_votes = (Vote.objects.filter(
+        screening__project=project, screening__stage=stage,
+        screening__state__in=(State.PENDING, State.CONFLICT), screening__record__in=records)
+        .order_by("screening_id", "created_at", "id")
+        .values_list("screening__record_id", "decision"))
+    for rid, decision in first_votes:
+        out.setdefault(rid, int(decision != Decision.EXCLUDE))
+    return out
+
+
+def unvoted(project: Project, stage: str):
+    """The stage's records nobody has voted on and that are not otherwise decided: no row
+    at the stage, or a pending one without votes (a record on someone's screen)."""
+    started = Screening.objects.filter(project=project, stage=stage).filter(
+        ~Q(state=State.PENDING) | Q(votes_in__gt=0)).values("record_id")
+    return eligible(project, stage).exclude(pk__in=started)
+
+
+# --- Retraining: counted, debounced, never two at once --------------------------------
+
+def on_decisions_changed(sender, *, project_id: int, stage: str, n: int = 1,
+                         order_changed: bool = False, **kwargs) -> None:
+    """Receiver of screening's signal (after its transaction committed)."""
+    note_decisions(project_id, stage, n=n, order_changed=order_changed)
+
+
+def note_decisions(project_id: int, stage: str, *, n: int = 1,
+                   order_changed: bool = False) -> bool:
+    """Count `n` decision events at a stage; queue a retraining if one is due and none is
+    queued or running. Returns whether this call queued one. On every vote: one statement
+    (an upsert that returns the state) unless a training is due and none is queued."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {RankingState._meta.db_table} (project_id, stage, pending,"
+            " order_changed, token, labelled) VALUES (%s, %s, %s, %s, '', 0)"
+            " ON CONFLICT (project_id, stage) DO UPDATE SET"
+            " pending = excluded.pending + {table}.pending,"
+            " order_changed = excluded.order_changed OR {table}.order_changed"
+            " RETURNING pending, order_changed, token, queued_at, labelled"
+            .replace("{table}", RankingState._meta.db_table),
+            [project_id, stage, n, order_changed])
+        pending, changed, token, queued_at, labelled = cursor.fetchone()
+    if token and not _stale(queued_at):
+        return False  # one is queued or running: it will look again when it ends
+    if not changed and pending < model.retrain_every(labelled):
+        return False
+    return queue_if_due(project_id, stage)
+
+
+def _stale(queued_at) -> bool:
+    if queued_at is None:
+        return True
+    if isinstance(queued_at, str):  # SQLite's RETURNING gives the text
+        queued_at = datetime.fromisoformat(queued_at)
+    if timezone.is_naive(queued_at):
+        queued_at = timezone.make_aware(queued_at, UTC)
+    return queued_at < timezone.now() - STALE_AFTER
+
+
+def queue_if_due(project_id: int, stage: str) -> bool:
+    """Queue a retraining when the order changed, or when relevance order has had
+    `model.retrain_every(labels)` decision events since the last training started; only
+    the call whose conditional UPDATE sets the token queues it."""
+    state = RankingState.objects.filter(project_id=project_id, stage=stage).first()
+    if state is None:
+        return False
+    order = (StageSettings.objects.filter(project_id=project_id, stage=stage)
+             .values_list("order", flat=True).first() or Order.RELEVANCE)
+    due = state.order_changed or (order == Order.RELEVANCE
+                                  and state.pending >= model.retrain_every(state.labelled))
+    if not due:
+        return False
+    token, now = uuid.uuid4().hex, timezone.now()
+    won = RankingState.objects.filter(pk=state.pk).filter(
+        Q(token="") | Q(queued_at__lt=now - STALE_AFTER)).update(token=token, queued_at=now)
+    if not won:
+        return False
+    kwargs = {"project_id": project_id, "stage": stage, "token": token}
+    transaction.on_commit(lambda: current_app.send_task(RETRAIN_TASK, kwargs=kwargs))
+    return True
+
+
+def _try_lock(project_id: int, stage: str) -> bool:
+    """A session-level advisory lock per project and stage (PostgreSQL; SQLite runs one
+    worker): a second training that gets here while one runs gives up."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)",
+                       [f"ranking:{stage}", project_id])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(project_id: int, stage: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)",
+                           [f"ranking:{stage}", project_id])
+
+
+def retrain(project_id: int, stage: str, token: str) -> Training | None:
+    """The queued retraining (Celery task `ranking.retrain`): take the counted decisions,
+    learn, write the order, give up the token, and queue the next one if enough decisions
+    came in meanwhile. None when another training holds the lock or the token is gone."""
+    if not _try_lock(project_id, stage):
+        return None
+    training = None
+    try:
+        taken = RankingState.objects.filter(project_id=project_id, stage=stage,
+                                            token=token).update(pending=0, order_changed=False)
+        if not taken:
+            return None
+        project = Project.objects.filter(pk=project_id).first()
+        if project is None:
+            return None
+        training = train(project, stage)
+    finally:
+        _unlock(project_id, stage)
+        labelled = training.includes + training.excludes if training else 0
+        RankingState.objects.filter(project_id=project_id, stage=stage, token=token).update(
+            token="", queued_at=None, labelled=labelled)
+    queue_if_due(project_id, stage)
+    return training
+
+
+def train(project: Project, stage: str) -> Training:
+    """Learn from the stage's labels and write the served order now (the retraining's work;
+    tests and the screening benchmark call it directly)."""
+    settings = settings_for(project, stage)
+    training = Training.objects.create(project=project, stage=stage)
+    try:
+        _train(project, stage, settings, training)
+    except Exception as exc:  # the page says why; the queue keeps its last order
+        training.outcome, training.error = Training.Outcome.FAILED, f"{type(exc).__name__}: {exc}"
+        training.finished_at = timezone.now()
+        training.save()
+        raise
+    training.finished_at = timezone.now()
+    training.save()
+    return training
+
+
+def _train(project: Project, stage: str, settings: StageSettings, training: Training) -> None:
+    todo = list(unvoted(project, stage).order_by("id").values_list("id", flat=True))
+    training.records = len(todo)
+    if settings.order == Order.IMPORT:
+        training.outcome = Training.Outcome.IMPORT
+        return
+    if settings.order == Order.RANDOM:
+        rng = np.random.default_rng(settings.order_seed)
+        scores = rng.permutation(len(todo)) / max(len(todo), 1)
+        training.scored = _write_scores(project, stage, todo, scores, Order.RANDOM)
+        training.outcome = Training.Outcome.RANDOM
+        return
+    known = labels(project, stage)
+    training.includes = sum(known.values())
+    training.excludes = len(known) - training.includes
+    if training.includes < model.MIN_INCLUDES or training.excludes < model.MIN_EXCLUDES:
+        StageSettings.objects.filter(pk=settings.pk).update(scores_order="")
+        training.outcome = Training.Outcome.TOO_FEW
+        return
+    rows = list(eligible(project, stage).order_by("id").values_list(
+        "id", "title", "abstract", "keywords", "journal"))
+    started = time.perf_counter()
+    X = features(project.pk, stage, [
+        model.document(title, abstract, "; ".join(map(str, keywords or [])), journal)
+        for _id, title, abstract, keywords, journal in rows])
+    training.seconds_features = time.perf_counter() - started
+    index = {row[0]: i for i, row in enumerate(rows)}
+    labelled = np.array([index[rid] for rid in known if rid in index], dtype=int)
+    y = np.array([known[rid] for rid in known if rid in index], dtype=int)
+    started = time.perf_counter()
+    scores = model.fit_scores(X, labelled, y, seed=settings.order_seed)
+    training.seconds_model = time.perf_counter() - started
+    todo_scores = np.array([scores[index[rid]] for rid in todo], dtype=float)
+    # Ranks in [0, 1): the order is what matters, and a rank reads the same in any model.
+    ranks = np.empty(len(todo))
+    ranks[np.argsort(todo_scores, kind="stable")] = np.arange(len(todo))
+    training.scored = _write_scores(project, stage, todo, ranks / max(len(todo), 1),
+                                    Order.RELEVANCE)
+    training.outcome = Training.Outcome.SCORED
+
+
+def features(project_id: int, stage: str, docs: list[str]):
+    """`model.featurise(docs)`, kept on disk between trainings: the text of the records
+    changes far less often than their labels, and reading it costs most of a training
+    (6.6 s for 10,000 records, 0.5 s to learn). The file is used only when it was made from
+    exactly these documents (a digest of them all)."""
+    digest = hashlib.sha256("\x1e".join(docs).encode()).hexdigest()
+    folder = Path(django_settings.RANKING_CACHE_DIR)
+    path = folder / f"features-{project_id}-{stage}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if str(f["digest"]) == digest:
+                return sp.csr_matrix((f["data"], f["indices"], f["indptr"]),
+                                     shape=tuple(f["shape"]))
+    except (OSError, ValueError, KeyError):
+        pass  # none yet, or unreadable: make it again
+    X = model.featurise(docs)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{path.name}.{uuid.uuid4().hex}.npz"
+    np.savez(tmp, data=X.data, indices=X.indices, indptr=X.indptr, shape=np.array(X.shape),
+             digest=np.array(digest))
+    os.replace(tmp, path)
+    return X
+
+
+@transaction.atomic
+def _write_scores(project: Project, stage: str, record_ids: list[int], scores,
+                  order: str) -> int:
+    """Replace the stage's scores in one transaction (the queue reads the old ones until
+    it commits); the latest stopping sample's records nobody has voted on stay first."""
+    sample = latest_sample(project, stage)
+    first = set(sample.record_ids) if sample else set()
+    rng = random.Random(sample.seed) if sample else None
+    rows = []
+    for rid, score in zip(record_ids, scores, strict=True):
+        if rid in first:
+            score = SAMPLE_OFFSET + rng.random()
+        rows.append((project.pk, stage, rid, float(score)))
+    Priority.objects.filter(project=project, stage=stage).delete()
+    if bulk.is_postgres():  # COPY: 100,000 rows in about a second
+        bulk.copy_rows(Priority, ["project_id", "stage", "record_id", "score"], rows)
+    else:
+        Priority.objects.bulk_create(
+            [Priority(project_id=p, stage=st, record_id=r, score=sc) for p, st, r, sc in rows],
+            batch_size=5000)
+    StageSettings.objects.filter(project=project, stage=stage).update(scores_order=order)
+    return len(rows)
+
+
+def last_training(project: Project, stage: str) -> Training | None:
+    return (Training.objects.filter(project=project, stage=stage)
+            .order_by("-started_at", "-id").first())
+
+
+# --- The stopping aid -----------------------------------------------------------------
+
+def latest_sample(project: Project, stage: str) -> StoppingSample | None:
+    return (StoppingSample.objects.filter(project=project, stage=stage)
+            .order_by("-drawn_at", "-id").first())
+
+
+@transaction.atomic
+def draw_sample(project: Project, stage: str, *, size: int, user,
+                seed: int | None = None) -> StoppingSample:
+    """Draw `size` records at random from those nobody has voted on and serve them before
+    every other fresh record (scores above all others). Needs the stage served by score:
+    in import order the queue does not read scores."""
+    settings = settings_for(project, stage)
+    if not (settings.order != Order.IMPORT and settings.scores_order == settings.order):
+        raise RankingError("A sample is served first only while records are served by "
+                           "relevance or at random: choose one of those orders in the "
+                           "stage's settings (relevance needs 5 includes and 5 excludes).")
+    if size < 1:
+        raise RankingError("Draw at least one record.")
+    remaining = list(unvoted(project, stage).order_by("id").values_list("id", flat=True))
+    if not remaining:
+        raise RankingError("Every record has votes: there is nothing left to sample.")
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(remaining, min(size, len(remaining))))
+    found_before = Screening.objects.filter(project=project, stage=stage,
+                                            state=State.INCLUDED,
+                                            record__in=eligible(project, stage).values("pk"))
+    sample = StoppingSample.objects.create(
+        project=project, stage=stage, remaining=len(remaining), found_before=found_before.count(),
+        record_ids=chosen, seed=seed, drawn_by=user)
+    order_rng = random.Random(seed)
+    Priority.objects.bulk_create(
+        [Priority(project=project, stage=stage, record_id=rid,
+                  score=SAMPLE_OFFSET + order_rng.random()) for rid in chosen],
+        update_conflicts=True, unique_fields=["record", "stage"], update_fields=["score"])
+    audit.record(project=project, actor=user, action="ranking.sample", target=sample,
+                 after={"stage": stage, "size": len(chosen), "remaining": len(remaining),
+                        "seed": seed})
+    return sample
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the stage page shows: settled records in the order they were settled, the
+    includes found along the way, and the decisions since the last include."""
+
+    settled: int
+    included: int
+    since_last_include: int
+    curve: list[tuple[int, int]]  # (records settled, includes found), at most ~200 points
+    unvoted: int
+
+
+def progress(project: Project, stage: str, *, points: int = 200) -> Progress:
+    states = list(Screening.objects.filter(
+        project=project, stage=stage, state__in=(State.INCLUDED, State.EXCLUDED),
+        record__in=eligible(project, stage).values("pk"))
+        .order_by("settled_at", "id").values_list("state", flat=True))
+    curve, found, since = [(0, 0)], 0, 0
+    step = max(1, len(states) // points)
+    for i, state in enumerate(states, start=1):
+        if state == State.INCLUDED:
+            found, since = found + 1, 0
+        else:
+            since += 1
+        if i % step == 0 or i == len(states):
+            curve.append((i, found))
+    return Progress(settled=len(states), included=found, since_last_include=since,
+                    curve=curve, unvoted=unvoted(project, stage).count())
+
+
+@dataclass(frozen=True)
+class SampleStatus:
+    sample: StoppingSample
+    screened: int  # sample records settled
+    included: int  # of those, included
+    open: int  # sample records not settled yet
+    estimate: stopping.Estimate
+
+
+def sample_status(project: Project, stage: str, *, target: float = 0.95,
+                  confidence: float = 0.95) -> SampleStatus | None:
+    """The estimate from the latest sample: its settled records are the draws (n), their
+    includes k; the includes found outside the sample are those found before it."""
+    sample = latest_sample(project, stage)
+    if sample is None:
+        return None
+    states = dict(Screening.objects.filter(project=project, stage=stage,
+                                           record_id__in=sample.record_ids)
+                  .values_list("record_id", "state"))
+    settled = [s for s in states.values() if s in (State.INCLUDED, State.EXCLUDED)]
+    k = sum(s == State.INCLUDED for s in settled)
+    included_now = Screening.objects.filter(
+        project=project, stage=stage, state=State.INCLUDED,
+        record__in=eligible(project, stage).values("pk")).count()
+    est = stopping.estimate(n_remaining=sample.remaining, found_before=included_now - k,
+                            sample_size=len(settled), sample_includes=k, target=target,
+                            confidence=confidence)
+    return SampleStatus(sample=sample, screened=len(settled), included=k,
+                        open=len(sample.record_ids) - len(settled), estimate=est)
+
+
+def active_stop(project: Project, stage: str) -> EarlyStop | None:
+    return (EarlyStop.objects.filter(project=project, stage=stage, undone_at__isnull=True)
+            .order_by("-stopped_at").first())
+
+
+def end_early(project: Project, stage: str, *, note: str, user, figures: dict,
+              progress=None) -> EarlyStop:
+    """Mark the records nobody has voted on "excluded by stopping rule": removed before
+    screening as ineligible by automation tools (PRISMA's box), with the lead's note and the
+    figures. Records someone has voted on keep going until all their votes are in. Title and
+    abstract only: PRISMA counts automation before screening, and every report sought at
+    full text is assessed. A vote landing in between makes the removal refuse its record;
+    the next try leaves that record out."""
+    if stage != Stage.TITLE_ABSTRACT:
+        raise RankingError("Screening can be ended early at title and abstract only.")
+    note = note.strip()
+    if not note:
+        raise RankingError("Say why screening ends here: the note goes with every record.")
+    if active_stop(project, stage):
+        raise RankingError("Screening of this stage has been ended already; undo that first.")
+    for _attempt in range(3):
+        ids = list(unvoted(project, stage).order_by("id").values_list("id", flat=True))
+        if progress:
+            progress(10, 100, f"Marking {len(ids)} records")
+        try:
+            with transaction.atomic():
+                references.remove_before_screening(
+                    project, ids, reason="automation", note=f"{STOP_NOTE}: {note}", user=user,
+                    grouped_allowed=True)
+                # Their empty rows (records on someone's screen) go, and the claims with them.
+                Screening.objects.filter(project=project, stage=stage, record_id__in=ids,
+                                         state=State.PENDING, votes_in=0).delete()
+                Priority.objects.filter(project=project, stage=stage,
+                                        record_id__in=ids).delete()
+                stop = EarlyStop.objects.create(project=project, stage=stage, note=note,
+                                                figures=figures, record_ids=ids,
+                                                stopped_by=user)
+                audit.record(project=project, actor=user, action="ranking.stop", target=stop,
+                             after={"stage": stage, "records": len(ids), "note": note,
+                                    "figures": figures})
+            return stop
+        except references.ServiceError:
+            continue  # a vote came in between: count again
+    raise RankingError("Votes kept coming in while the records were being marked: try again "
+                       "when screening is quieter.")
+
+
+@transaction.atomic
+def undo_early_stop(stop: EarlyStop, *, user) -> int:
+    """Put back the records the stop marked that are still so marked (audited per record),
+    into the queue in import order until the next retraining scores them."""
+    stop = EarlyStop.objects.select_for_update().get(pk=stop.pk)
+    if stop.undone_at is not None:
+        raise RankingError("This stop has been undone already.")
+    still = list(stop_marked(stop).values_list("id", flat=True))
+    n = references.restore_to_screening(stop.project, still, user=user)
+    stop.undone_at, stop.undone_by = timezone.now(), user
+    stop.save(update_fields=["undone_at", "undone_by"])
+    audit.record(project=stop.project, actor=user, action="ranking.stop_undone", target=stop,
+                 before={"records": len(stop.record_ids)}, after={"restored": n})
+    note_decisions(stop.project_id, stop.stage, n=0, order_changed=True)
+    return n
+
+
+def stop_marked(stop: EarlyStop):
+    from references.models import Record
+
+    return Record.objects.filter(project_id=stop.project_id, pk__in=stop.record_ids,
+                                 removed_reason="automation",
+                                 removed_note__startswith=STOP_NOTE)

@@ -1,0 +1,119 @@
+"""Retraining is counted, debounced (one queued or running per project and stage) and never
+runs twice at once, in the worker as in the service."""
+
+import time
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from ranking import model, services
+from ranking.models import RankingState, Training
+from screening import services as screening
+from screening.models import Order, Priority
+
+from .steps import TA, records, settle
+
+pytestmark = pytest.mark.postgres  # advisory locks and the worker
+
+
+def state(project):
+    return RankingState.objects.get(project=project, stage=TA)
+
+
+def test_one_retraining_is_queued_until_the_queued_one_ends(
+        cast, django_capture_on_commit_callbacks):
+    k = model.retrain_every(0)
+    pid = cast.project.pk
+    with django_capture_on_commit_callbacks() as sent:
+        assert services.note_decisions(pid, TA, n=k) is True
+        assert services.note_decisions(pid, TA, n=k) is False  # one is queued already
+        assert services.note_decisions(pid, TA, n=k) is False
+    assert len(sent) == 1  # one task sent, after commit
+    queued = state(cast.project)
+    assert (queued.pending, bool(queued.token)) == (3 * k, True)
+
+    training = services.retrain(pid, TA, queued.token)
+
+    assert training.outcome == Training.Outcome.TOO_FEW
+    after = state(cast.project)
+    assert (after.pending, after.token, after.queued_at) == (0, "", None)
+    with django_capture_on_commit_callbacks() as sent:
+        assert services.note_decisions(pid, TA, n=k) is True  # free again
+    assert len(sent) == 1
+
+
+def test_a_retraining_with_a_stale_token_does_nothing(cast):
+    pid = cast.project.pk
+    services.note_decisions(pid, TA, n=5)
+    queued = state(cast.project)
+
+    assert services.retrain(pid, TA, "not-the-token") is None
+    assert Training.objects.count() == 0
+    assert state(cast.project).token == queued.token  # the queued one still owns it
+
+
+def test_a_token_left_by_a_dead_worker_is_replaced_after_a_while(cast):
+    pid = cast.project.pk
+    services.note_decisions(pid, TA, n=5)
+    old = state(cast.project).token
+    assert services.note_decisions(pid, TA) is False
+    RankingState.objects.filter(pk=state(cast.project).pk).update(
+        queued_at=timezone.now() - services.STALE_AFTER - timedelta(seconds=1))
+
+    assert services.note_decisions(pid, TA) is True
+    assert state(cast.project).token not in ("", old)
+
+
+def test_import_and_random_orders_retrain_only_when_the_order_changes(cast):
+    pid = cast.project.pk
+    settings = screening.settings_for(cast.project, TA)
+    settings.order = Order.IMPORT
+    settings.save()
+
+    assert services.note_decisions(pid, TA, n=50) is False
+    assert services.note_decisions(pid, TA, n=0, order_changed=True) is True
+
+
+def test_a_second_training_gives_up_while_one_holds_the_lock(cast):
+    pid = cast.project.pk
+    services.note_decisions(pid, TA, n=5)
+    token = state(cast.project).token
+    db = connection.settings_dict
+    with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
+                         dbname=db["NAME"], autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtext(%s), %s)", [f"ranking:{TA}", pid])
+
+        assert services.retrain(pid, TA, token) is None
+        assert Training.objects.count() == 0
+        other.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", [f"ranking:{TA}", pid])
+
+    assert services.retrain(pid, TA, token).outcome == Training.Outcome.TOO_FEW
+
+
+def test_votes_retrain_in_the_worker_one_run_at_a_time(transactional_db, cast, celery_worker):
+    made = records(cast, 12, 12)
+    for record in made[:16]:  # 8 of each kind settled, each vote its own commit and signal
+        settle(record, "include" if record.kind == "relevant" else "exclude", cast)
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        now = state(cast.project)
+        last = Training.objects.order_by("-started_at").first()
+        if (not now.token and last and last.finished_at and last.includes == 8
+                and last.excludes == 8):
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the worker did not catch up: {list(Training.objects.values())}")
+
+    runs = list(Training.objects.filter(project=cast.project).order_by("started_at", "id"))
+    assert all(run.finished_at is not None for run in runs)
+    for before, after in zip(runs, runs[1:], strict=False):
+        assert after.started_at >= before.finished_at  # never two at once
+    assert len(runs) < 32  # debounced: fewer trainings than the 32 votes
+    assert runs[-1].outcome == Training.Outcome.SCORED
+    assert set(Priority.objects.filter(project=cast.project, stage=TA)
+               .values_list("record_id", flat=True)) == {r.pk for r in made[16:]}
