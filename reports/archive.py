@@ -51,7 +51,24 @@ from projects.services import ServiceError, create_project, unique_slug
 from references import bulk
 
 FORMAT = "tandem-project-archive"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# What each format version added: an older archive has none of these tables (read as
+# empty) and rows without these fields (given the model's default).
+ADDED_IN = {
+    2: {"tables": {"stopping_samples", "early_stops"},
+        "fields": {"screening.StageSettings": {"order", "order_seed", "scores_order"}}},
+}
+
+
+def _added_since(version: int) -> tuple[set[str], dict[str, set[str]]]:
+    tables: set[str] = set()
+    fields: dict[str, set[str]] = {}
+    for added_in, added in ADDED_IN.items():
+        if version < added_in:
+            tables |= added["tables"]
+            for label, names in added["fields"].items():
+                fields.setdefault(label, set()).update(names)
+    return tables, fields
 ROW_BATCH = 2000
 
 Progress = Callable[..., None]
@@ -126,6 +143,10 @@ TABLES = [
     Table("screening_assignments", "screening.Assignment"),
     Table("queue_positions", "screening.QueuePosition", refs={"frontier": FLOOR}),
     Table("full_texts", "screening.FullText", files="pdfs"),
+    # The stopping aid's sample and the ends of screening by the stopping rule (the records
+    # it removed carry their own removal, and their events).
+    Table("stopping_samples", "ranking.StoppingSample", json={"record_ids": [("*", RECORD)]}),
+    Table("early_stops", "ranking.EarlyStop", json={"record_ids": [("*", RECORD)]}),
     Table("extraction_settings", "extraction.ExtractionSettings"),
     Table("forms", "extraction.Form"),
     Table("form_versions", "extraction.FormVersion", scope="form__project"),
@@ -151,6 +172,9 @@ LEFT_OUT = {
     "projects.Invitation": "invitations: their links are secrets sent by email, and an "
                            "accepted one is a membership",
     "screening.Claim": "records held open on a reviewer's screen for a few minutes",
+    "screening.Priority": "the served order's scores: the next retraining writes them again",
+    "ranking.RankingState": "the retraining's counter and its queued-or-running token",
+    "ranking.Training": "the log of retrainings (when, on how many decisions, how long)",
 }
 
 # The audit events whose before/after hold ids: action -> [(path, label)], paths as in
@@ -206,6 +230,7 @@ AUDIT_PLAIN = {
     "frameworks.category_retire", "frameworks.category_restore", "frameworks.levels",
     "frameworks.import", "frameworks.theme_rename", "frameworks.settings",
     "frameworks.code_study", "frameworks.create_theme", "frameworks.settle",
+    "ranking.sample", "ranking.stop", "ranking.stop_undone",
 }
 
 # An event's target_repr is its target's str() when it was written; the ones that name ids.
@@ -415,6 +440,8 @@ def read_manifest(zf: zipfile.ZipFile) -> dict:
     tables = manifest.get("tables")
     if not isinstance(tables, dict):
         raise ArchiveError("manifest.json: it lists no tables.")
+    for name in _added_since(version)[0]:  # tables an older format did not have
+        tables.setdefault(name, {"rows": 0, "absent": True})
     known = {t.name for t in TABLES}
     unknown = sorted(set(tables) - known)
     if unknown:
@@ -505,9 +532,15 @@ def _type_error(fld: models.Field, value: Any) -> str | None:
     return None if isinstance(value, str) else "is not text"
 
 
-def _check_row(table_file: str, number: int, row: Any, fields: dict[str, models.Field]) -> dict:
+def _check_row(table_file: str, number: int, row: Any, fields: dict[str, models.Field],
+               added: set[str] = frozenset()) -> dict:
+    """`row` checked against the model's `fields`; `added`: fields newer than the archive's
+    format, given their default when absent."""
     if not isinstance(row, dict):
         raise ArchiveError(f"{table_file}, row {number}: not a JSON object.")
+    for name in added:
+        if name not in row:
+            row = {**row, name: fields[name].get_default()}
     missing = [name for name in fields if name not in row]
     if missing:
         raise ArchiveError(f"{table_file}, row {number}: no value for {', '.join(missing)}.")
@@ -629,6 +662,14 @@ class _Restore:
 
     # -- steps ---------------------------------------------------------------------------
 
+    def rows(self, table: Table) -> Iterator[tuple[int, Any]]:
+        if self.manifest["tables"][table.name].get("absent"):
+            return iter(())  # a table this archive's format did not have
+        return _rows(self.zf, table.file)
+
+    def added_fields(self, table: Table) -> set[str]:
+        return _added_since(self.manifest["format_version"])[1].get(table.label, set())
+
     def scan(self) -> dict[str, list[int]]:
         """Read every table once before writing anything: damaged JSON, wrong values and
         short files are refused here, and the ids of every row are collected."""
@@ -636,8 +677,9 @@ class _Restore:
         for table in TABLES:
             fields = {f.attname: f for f in _columns(table.model)}
             ids = []
-            for number, row in _rows(self.zf, table.file):
-                ids.append(_check_row(table.file, number, row, fields)["id"])
+            for number, row in self.rows(table):
+                ids.append(_check_row(table.file, number, row, fields,
+                                      self.added_fields(table))["id"])
             expected = self.manifest["tables"][table.name]["rows"]
             if len(ids) != expected:
                 raise ArchiveError(f"{table.file} holds {len(ids)} rows; manifest.json says "
@@ -753,8 +795,8 @@ class _Restore:
         is_audit = table.label == "projects.AuditEvent"
 
         def rows():
-            for number, row in _rows(self.zf, table.file):
-                row = _check_row(table.file, number, row, by_name)
+            for number, row in self.rows(table):
+                row = _check_row(table.file, number, row, by_name, self.added_fields(table))
                 if is_audit:
                     row = self.convert_event(number, row)
                 values = self.convert(table, number, row, fields)

@@ -25,6 +25,7 @@ from frameworks.models import Category, Theme
 from frameworks.services import Pick
 from projects import services as projects
 from projects.models import Membership
+from ranking.models import EarlyStop, StoppingSample
 from references import deduplication
 from references import services as references
 from references.models import DuplicateCandidate, Record
@@ -125,6 +126,12 @@ def build_full_project(cast) -> FullProject:
     references.link_to_study(thesis, study_of=r["r2"], user=lead)
     references.remove_before_screening(p, [r["r12"].pk], reason="automation",
                                        note="Ranked below the stopping point", user=lead)
+    # The stopping aid's sample and the stop that removed record 12 (ids in JSON).
+    StoppingSample.objects.create(project=p, stage=TA, remaining=9, found_before=2,
+                                  record_ids=[r["r3"].pk, r["r4"].pk], seed=7, drawn_by=lead)
+    EarlyStop.objects.create(project=p, stage=TA, note="Ranked below the stopping point",
+                             figures={"p_value": 0.04}, record_ids=[r["r12"].pk],
+                             stopped_by=lead)
 
     # Title and abstract: settings, assignments, a reviewer's queue position.
     screening.update_settings(screening.settings_for(p, TA), user=lead,

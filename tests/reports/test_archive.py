@@ -18,7 +18,8 @@ from django.db import models
 from projects.models import AuditEvent, Membership, Project
 from reports import archive
 from reports.archive import TABLES, ArchiveError
-from screening.models import FullText
+from screening import services as screening_services
+from screening.models import FullText, StageSettings
 from screening.prisma import prisma_counts
 from tests.factories import UserFactory
 from tests.reports.fullproject import PDF, build_full_project
@@ -313,12 +314,13 @@ def test_archive_zip_layout_and_manifest(cast, full):
     assert {"manifest.json", "project.json", "users.json"} | {t.file for t in TABLES} <= names
     pdf = FullText.objects.get(project=cast.project, pdf__gt="")
     assert f"pdfs/{pdf.pk}/cassidy_2021.pdf" in names
-    assert (manifest["format"], manifest["format_version"]) == ("tandem-project-archive", 1)
+    assert (manifest["format"], manifest["format_version"]) == ("tandem-project-archive", 2)
     assert manifest["project"] == {"id": cast.project.pk, "slug": "ikt",
                                    "name": "Trainee-led IKT scoping review"}
     assert manifest["tables"]["records"]["rows"] == 19
     assert set(manifest["left_out"]) == {"projects.Job", "projects.Invitation",
-                                         "screening.Claim"}
+                                         "screening.Claim", "screening.Priority",
+                                         "ranking.RankingState", "ranking.Training"}
     assert manifest["files"] == 1
     assert sorted(u["username"] for u in users) == ["ada", "ben", "cy", "lead", "viewer"]
 
@@ -386,12 +388,36 @@ def refused(data: bytes, cast) -> str:
 
 
 def test_newer_format_version_is_refused_with_the_upgrade_message(cast, small):
-    manifest = {**manifest_of(small), "format_version": 2}
+    manifest = {**manifest_of(small), "format_version": 3}
     data = rewrite(small, manifest_json=json.dumps(manifest))
 
     assert refused(data, cast) == (
-        "This archive was written by a newer version of Tandem (format 2); this server reads "
-        "format 1. Upgrade Tandem to import it.")
+        "This archive was written by a newer version of Tandem (format 3); this server reads "
+        "format 2. Upgrade Tandem to import it.")
+
+
+def test_a_format_1_archive_is_restored_with_the_defaults_of_what_came_later(cast, small):
+    """Format 1 had no stopping tables and no served order in the stage settings."""
+    screening_services.settings_for(cast.project, "title_abstract")
+    data = archive.build_archive(cast.project)
+    manifest = manifest_of(data)
+    manifest["format_version"] = 1
+    for name in ("stopping_samples", "early_stops"):
+        del manifest["tables"][name]
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        rows = json.loads(zf.read("stage_settings.json"))
+    old_rows = json.dumps([{k: v for k, v in row.items()
+                            if k not in ("order", "order_seed", "scores_order")}
+                           for row in rows])
+    assert len(rows) == 1 and '"order"' not in old_rows
+    old = rewrite(data, manifest_json=json.dumps(manifest), stopping_samples_json=None,
+                  early_stops_json=None, stage_settings_json=old_rows)
+
+    restored = restore_bytes(old, user=cast.lead).project
+
+    settings = StageSettings.objects.get(project=restored)
+    assert (settings.order, settings.order_seed, settings.scores_order) == ("relevance", 1, "")
+    assert restored.records.count() == 3
 
 
 def test_a_file_that_is_not_a_zip_is_refused(cast):
@@ -541,7 +567,7 @@ def test_every_json_or_id_field_of_an_archived_model_is_declared():
              "references.DuplicateCandidate.reasons", "extraction.FormVersion.definition",
              "extraction.Field.choices", "extraction.Answer.value",
              "frameworks.Verification.proposal", "projects.AuditEvent.before",
-             "projects.AuditEvent.after"}
+             "projects.AuditEvent.after", "ranking.EarlyStop.figures"}
     found = set()
     for t in TABLES:
         for f in t.model._meta.concrete_fields:

@@ -175,7 +175,7 @@ def test_upload_of_a_newer_archive_is_refused_with_the_upgrade_message(cast, cli
                                          {"file": upload(out.getvalue())})
 
     assert ("This archive was written by a newer version of Tandem (format 3); this server "
-            "reads format 1. Upgrade Tandem to import it.") in response.content.decode()
+            "reads format 2. Upgrade Tandem to import it.") in response.content.decode()
     assert Project.objects.count() == 1
 
 
