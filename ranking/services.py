@@ -43,6 +43,9 @@ RETRAIN_TASK = "ranking.retrain"
 # A queued training whose worker died never clears its token: after this long another may
 # be queued (the advisory lock still keeps two from running at once).
 STALE_AFTER = timedelta(minutes=15)
+# After a training, the next one waits this many times its length: retraining a 100,000-
+# record stage (about 10 s) then takes at most a quarter of a core while 20 people screen.
+COOLDOWN = 3.0
 # The sample is served before every scored record: scores are ranks in [0, 1).
 SAMPLE_OFFSET = 2.0
 STOP_NOTE = "Excluded by stopping rule"
@@ -140,8 +143,19 @@ def queue_if_due(project_id: int, stage: str) -> bool:
     if not won:
         return False
     kwargs = {"project_id": project_id, "stage": stage, "token": token}
-    transaction.on_commit(lambda: current_app.send_task(RETRAIN_TASK, kwargs=kwargs))
+    delay = cooldown(state, now)
+    transaction.on_commit(lambda: current_app.send_task(RETRAIN_TASK, kwargs=kwargs,
+                                                        countdown=delay or None))
     return True
+
+
+def cooldown(state: RankingState, now) -> float:
+    """Seconds the next training waits: COOLDOWN times the last one's length, counted from
+    its end (0 once that much time has passed)."""
+    if state.last_finished_at is None:
+        return 0.0
+    waited = (now - state.last_finished_at).total_seconds()
+    return round(max(0.0, COOLDOWN * state.last_seconds - waited), 1)
 
 
 def _try_lock(project_id: int, stage: str) -> bool:
@@ -168,7 +182,7 @@ def retrain(project_id: int, stage: str, token: str) -> Training | None:
     came in meanwhile. None when another training holds the lock or the token is gone."""
     if not _try_lock(project_id, stage):
         return None
-    training = None
+    training, started = None, time.monotonic()
     try:
         taken = RankingState.objects.filter(project_id=project_id, stage=stage,
                                             token=token).update(pending=0, order_changed=False)
@@ -182,7 +196,8 @@ def retrain(project_id: int, stage: str, token: str) -> Training | None:
         _unlock(project_id, stage)
         labelled = training.includes + training.excludes if training else 0
         RankingState.objects.filter(project_id=project_id, stage=stage, token=token).update(
-            token="", queued_at=None, labelled=labelled)
+            token="", queued_at=None, labelled=labelled,
+            last_seconds=time.monotonic() - started, last_finished_at=timezone.now())
     queue_if_due(project_id, stage)
     return training
 
@@ -223,14 +238,11 @@ def _train(project: Project, stage: str, settings: StageSettings, training: Trai
         StageSettings.objects.filter(pk=settings.pk).update(scores_order="")
         training.outcome = Training.Outcome.TOO_FEW
         return
-    rows = list(eligible(project, stage).order_by("id").values_list(
-        "id", "title", "abstract", "keywords", "journal"))
     started = time.perf_counter()
-    X = features(project.pk, stage, [
-        model.document(title, abstract, "; ".join(map(str, keywords or [])), journal)
-        for _id, title, abstract, keywords, journal in rows])
+    ids = list(eligible(project, stage).order_by("id").values_list("id", flat=True))
+    X = features(project, stage, ids)
     training.seconds_features = time.perf_counter() - started
-    index = {row[0]: i for i, row in enumerate(rows)}
+    index = {rid: i for i, rid in enumerate(ids)}
     labelled = np.array([index[rid] for rid in known if rid in index], dtype=int)
     y = np.array([known[rid] for rid in known if rid in index], dtype=int)
     started = time.perf_counter()
@@ -245,26 +257,31 @@ def _train(project: Project, stage: str, settings: StageSettings, training: Trai
     training.outcome = Training.Outcome.SCORED
 
 
-def features(project_id: int, stage: str, docs: list[str]):
-    """`model.featurise(docs)`, kept on disk between trainings: the text of the records
-    changes far less often than their labels, and reading it costs most of a training
-    (6.6 s for 10,000 records, 0.5 s to learn). The file is used only when it was made from
-    exactly these documents (a digest of them all)."""
-    digest = hashlib.sha256("\x1e".join(docs).encode()).hexdigest()
+def features(project: Project, stage: str, ids: list[int]):
+    """`model.featurise` of the stage's records `ids` (in that order), kept on disk between
+    trainings: reading 100,000 records' text and making the features costs most of a
+    training (6.6 s for 10,000 records; learning takes 0.5 s), and a record's text never
+    changes once imported (a changed set of records has other ids). The file is used only
+    when it was made for exactly these ids."""
+    key = hashlib.sha256(np.asarray(ids, dtype=np.int64).tobytes()).hexdigest()
     folder = Path(django_settings.RANKING_CACHE_DIR)
-    path = folder / f"features-{project_id}-{stage}.npz"
+    path = folder / f"features-{project.pk}-{stage}.npz"
     try:
         with np.load(path, allow_pickle=False) as f:
-            if str(f["digest"]) == digest:
+            if str(f["key"]) == key:
                 return sp.csr_matrix((f["data"], f["indices"], f["indptr"]),
                                      shape=tuple(f["shape"]))
     except (OSError, ValueError, KeyError):
         pass  # none yet, or unreadable: make it again
-    X = model.featurise(docs)
+    # The same set as `ids` but a moment later: a record gone since reads as empty text.
+    text = {rid: model.document(title, abstract, "; ".join(map(str, keywords or [])), journal)
+            for rid, title, abstract, keywords, journal in eligible(project, stage).values_list(
+                "id", "title", "abstract", "keywords", "journal").iterator(chunk_size=5000)}
+    X = model.featurise([text.get(rid, "") for rid in ids])
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{path.name}.{uuid.uuid4().hex}.npz"
     np.savez(tmp, data=X.data, indices=X.indices, indptr=X.indptr, shape=np.array(X.shape),
-             digest=np.array(digest))
+             key=np.array(key))
     os.replace(tmp, path)
     return X
 

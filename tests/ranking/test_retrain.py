@@ -117,3 +117,17 @@ def test_votes_retrain_in_the_worker_one_run_at_a_time(transactional_db, cast, c
     assert runs[-1].outcome == Training.Outcome.SCORED
     assert set(Priority.objects.filter(project=cast.project, stage=TA)
                .values_list("record_id", flat=True)) == {r.pk for r in made[16:]}
+
+
+def test_the_next_training_waits_three_times_the_last_ones_length(cast):
+    pid = cast.project.pk
+    services.note_decisions(pid, TA, n=5)
+    services.retrain(pid, TA, state(cast.project).token)
+    done = state(cast.project)
+    assert done.last_finished_at is not None and done.last_seconds > 0
+
+    now = timezone.now()
+    done.last_seconds, done.last_finished_at = 4.0, now - timedelta(seconds=2)
+    assert services.cooldown(done, now) == 10.0  # 3 x 4 s, 2 s of which have passed
+    done.last_finished_at = now - timedelta(seconds=13)
+    assert services.cooldown(done, now) == 0.0
