@@ -21,7 +21,16 @@ def separable_docs(n=300, n_inc=20, seed=0):
     return docs, labels
 
 
-def test_document_joins_title_abstract_keywords_and_journal():
+def test_document_is_title_and_abstract_by_default():
+    doc = model.document("A trial", "Of things.", "Double-Blind Method; Humans", "J Pain")
+
+    assert doc == "A trial\nOf things."
+
+
+def test_document_joins_title_abstract_keywords_and_journal(monkeypatch):
+    monkeypatch.setattr(model, "USE_KEYWORDS", True)
+    monkeypatch.setattr(model, "USE_JOURNAL", True)
+
     doc = model.document("A trial", "Of things.", "Double-Blind Method; Humans", "J Pain")
 
     assert doc == "A trial\nOf things.\nkw_double_blind_method kw_humans\njournal_j_pain"
@@ -47,6 +56,20 @@ def test_fit_scores_ranks_the_includes_first_and_is_deterministic():
     top = np.argsort(-scores)[:20]
     assert set(top) == set(inc)
     assert np.array_equal(scores, model.fit_scores(X, labelled, labels[labelled], seed=1))
+
+
+def test_fit_scores_with_logistic_regression_averages_ranks(monkeypatch):
+    monkeypatch.setattr(model, "USE_LOGISTIC", True)
+    docs, labels = separable_docs()
+    X = model.featurise(docs)
+    inc, exc = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
+    labelled = np.concatenate([inc[:3], exc[:20]])
+
+    scores = model.fit_scores(X, labelled, labels[labelled], seed=1)
+
+    # The mean of two rank fractions: every score in (0, 1], the includes on top.
+    assert scores.min() > 0 and scores.max() <= 1.0
+    assert set(np.argsort(-scores)[:20]) == set(inc)
 
 
 def test_fit_scores_needs_both_classes():
@@ -97,3 +120,39 @@ def test_simulation_on_random_labels_saves_nothing():
         values.append(simulate(X, labels, seed=seed)["wss_95"])
 
     assert abs(np.mean(values)) < 0.08
+
+
+def test_simulation_with_given_priors_starts_from_them():
+    docs, labels = separable_docs(n=400, n_inc=20, seed=3)
+    X = model.featurise(docs)
+    inc = int(np.flatnonzero(labels == 1)[5])
+    exc = int(np.flatnonzero(labels == 0)[7])
+
+    result = simulate(X, labels, seed=1, priors=([inc], [exc]))
+    again = simulate(X, labels, seed=2, priors=([inc], [exc]))
+
+    assert result["priors"] == [[inc], [exc]]
+    assert (result["n_prior_included"], result["n_prior_excluded"]) == (1, 1)
+    assert result["screened_at_each_include"][0] == 1
+    assert result["screened_at_each_include"] == again["screened_at_each_include"]
+
+
+def test_simulation_rejects_priors_with_the_wrong_label():
+    docs, labels = separable_docs(n=100, n_inc=10, seed=3)
+    X = model.featurise(docs)
+    inc = int(np.flatnonzero(labels == 1)[0])
+    exc = int(np.flatnonzero(labels == 0)[0])
+
+    with pytest.raises(ValueError, match="prior includes must be includes"):
+        simulate(X, labels, priors=([exc], [inc]))
+    with pytest.raises(ValueError, match="not a row"):
+        simulate(X, labels, priors=([inc], [100]))
+
+
+def test_document_without_journal_token_when_use_journal_is_off(monkeypatch):
+    monkeypatch.setattr(model, "USE_KEYWORDS", True)
+    monkeypatch.setattr(model, "USE_JOURNAL", False)
+
+    doc = model.document("A trial", "Of things.", "Humans", "J Pain")
+
+    assert doc == "A trial\nOf things.\nkw_humans"
