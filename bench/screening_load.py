@@ -321,6 +321,53 @@ print("RESULT " + json.dumps(done))
 # project get a Screening 'included' with two include votes by rev01 and rev02 where they
 # have none yet, and every member's queue position moves past them. Only to measure the
 # screen at a later point of a review.
+# The order records are served in at the 100k project. Relevance: 5 records included and 5
+# excluded by two reviewers (the least the model learns from), then one training now, timed;
+# during the load a Celery worker retrains as the app does (debounced).
+ORDER_SETUP = r"""
+import json, time
+from accounts.models import User
+from projects.models import Project
+from ranking import services as ranking
+from references.models import Record
+from screening import services
+from screening.services import VoteSpec
+out = {}
+for slug in (SLUG, SMALL_SLUG, PAIRS_SLUG):
+    project = Project.objects.get(slug=slug)
+    settings = services.settings_for(project, "title_abstract")
+    services.update_settings(settings, user=User.objects.get(username="lead"), order=ORDER)
+if ORDER == "relevance":
+    project = Project.objects.get(slug=SLUG)
+    a, b = (User.objects.get(username=u) for u in ("rev01", "rev02"))
+    first = list(Record.objects.filter(project=project).order_by("id")[:10])
+    out["setup_votes"] = services.record_votes(project, stage="title_abstract", votes=[
+        VoteSpec(record=r, reviewer=who, decision="include" if i < 5 else "exclude")
+        for i, r in enumerate(first) for who in (a, b)])
+    for label in ("first", "second"):  # the second reads the features from the cache
+        started = time.monotonic()
+        t = ranking.train(project, "title_abstract")
+        out[label] = {"seconds": round(time.monotonic() - started, 2),
+                      "features_s": round(t.seconds_features, 2),
+                      "model_s": round(t.seconds_model, 2), "scored": t.scored,
+                      "outcome": t.outcome}
+print(json.dumps(out))
+"""
+
+TRAININGS = r"""
+import json
+from ranking.models import Training
+rows = list(Training.objects.filter(project__slug=SLUG, started_at__gte=SINCE)
+            .exclude(finished_at=None).order_by("started_at"))
+spans = [(t.finished_at - t.started_at).total_seconds() for t in rows]
+overlap = any(b.started_at < a.finished_at for a, b in zip(rows, rows[1:]))
+print(json.dumps({"trainings": len(rows), "outcomes": sorted({t.outcome for t in rows}),
+                  "mean_s": round(sum(spans) / len(spans), 2) if spans else None,
+                  "max_s": round(max(spans), 2) if spans else None,
+                  "max_labels": max((t.includes + t.excludes for t in rows), default=0),
+                  "overlapping": overlap}))
+"""
+
 BULK_SETTLE = r"""
 import json
 from django.db import connection, transaction
@@ -845,6 +892,10 @@ def main() -> None:
     parser.add_argument("--pairs-paced-seconds", type=float, default=120)
     parser.add_argument("--pairs-unpaced-seconds", type=float, default=10)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--order", choices=["import", "relevance"], default="import",
+                        help="relevance: scores from a trained model, a Celery worker "
+                             "retraining during the load; results go to "
+                             "screening_load_relevance.json")
     args = parser.parse_args()
     path = Path(args.file)
     if not path.is_file():
@@ -857,7 +908,10 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "reviewapp.settings",
            "DEBUG": "0", "SECRET_KEY": "bench-screening-load-not-secret-" + "x" * 40,
            "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0",
-           "CELERY_BROKER_URL": "memory://", "STATIC_ROOT": str(tmp / "static"),
+           "CELERY_BROKER_URL": "memory://" if args.order == "import"
+           else os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+           "CELERY_QUEUE": f"bench-screening-{os.getpid()}",
+           "RANKING_CACHE_DIR": str(tmp / "ranking"), "STATIC_ROOT": str(tmp / "static"),
            "MEDIA_ROOT": str(tmp / "media"), "LOG_LEVEL": "WARNING"}
     for key in ("TANDEM_DEMO", "SECURE_PROXY_SSL_HEADER", "EMAIL_URL"):
         env.pop(key, None)
@@ -891,6 +945,7 @@ def main() -> None:
                       "and ANALYZE before measuring",
     }
     server: Server | None = None
+    worker: subprocess.Popen | None = None
     analyzer: Analyzer | None = None
     phases: dict = {}
     accepted: dict[str, int] = {}  # accepted vote requests over HTTP, per project
@@ -907,6 +962,11 @@ def main() -> None:
         small = tmp / "small.ris"
         head_of_ris(path, 100, small)
         manage(env, "import_references", SMALL_SLUG, str(small), "--source", "Bench RIS")
+        result["order"] = {"order": args.order, **(shell(
+            env, ORDER_SETUP, SLUG=SLUG, SMALL_SLUG=SMALL_SLUG, PAIRS_SLUG=PAIRS_SLUG,
+            ORDER=args.order) or {})}
+        # rev01 and rev02's votes of the setup count as theirs (integrity check).
+        accepted[SLUG] = result["order"].get("setup_votes", 0)
         psql(url, "VACUUM ANALYZE")
         result["setup"] = {"seconds": round(time.monotonic() - t0, 1),
                            "import": imported.strip().splitlines()[0], "users": ids,
@@ -920,6 +980,14 @@ def main() -> None:
             (SLUG, "lead", 100, 5), (SLUG, "probe", 95, 5)])
 
         # 3. Load.
+        if args.order == "relevance":
+            worker = subprocess.Popen(
+                [str(ROOT / ".venv/bin/celery"), "-A", "reviewapp", "worker", "--pool=solo",
+                 "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+                 "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"],
+                cwd=ROOT, env=env, stdout=open(tmp / "worker.log", "ab"),
+                stderr=subprocess.STDOUT, start_new_session=True)
+            load_started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         server = Server(env, args.workers, args.threads, tmp / "gunicorn.log")
         server.start()
         result["gunicorn"] = {**server.config, "timeout": 30, "conn_max_age": 60,
@@ -1006,6 +1074,13 @@ def main() -> None:
         result["analyze_runs_during_load"] = analyzer.runs
         analyzer = None
         result["phases"] = phases
+        if worker is not None:
+            result["trainings_during_load"] = shell(env, TRAININGS, SLUG=SLUG,
+                                                    SINCE=load_started)
+            print(f"trainings during the load: {result['trainings_during_load']}", flush=True)
+            worker.terminate()
+            worker.wait(timeout=30)
+            worker = None
 
         # 4. Queries per request after the load, integrity.
         print("queries per request (after the load)", flush=True)
@@ -1049,6 +1124,8 @@ def main() -> None:
             result["integrity_pairs"] = integrity(env, [PAIRS_SLUG], accepted,
                                                   list(result["queries_pairs"].values()))
     finally:
+        if worker is not None:
+            worker.kill()
         if analyzer is not None:
             analyzer.stop()
         if server is not None:
@@ -1062,9 +1139,10 @@ def main() -> None:
 
     result["total_seconds"] = round(time.monotonic() - t0, 1)
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    out = ROOT / "bench/results/screening_load.json"
+    out = ROOT / ("bench/results/screening_load.json" if args.order == "import"
+                  else "bench/results/screening_load_relevance.json")
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print_summary(result)
+    print_summary(result, out)
 
 
 def integrity(env: dict, slugs: list[str], accepted: dict[str, int],
@@ -1097,7 +1175,7 @@ def integrity(env: dict, slugs: list[str], accepted: dict[str, int],
     return found
 
 
-def print_summary(result: dict) -> None:
+def print_summary(result: dict, path: Path) -> None:
     print()
     print(f"machine: {result['machine']['cpus']} cpus; gunicorn {result['gunicorn']}")
     goal = GOALS["paced"]
@@ -1126,7 +1204,7 @@ def print_summary(result: dict) -> None:
             bad = [k for k, v in out["checks"].items() if not v]
             print(f"{label} {slug}: {'ok' if out['ok'] else 'FAILED ' + ', '.join(bad)} "
                   f"({out['votes']} votes, {out['screenings']} screenings, {out['states']})")
-    print(f"total {result['total_seconds']} s; wrote bench/results/screening_load.json")
+    print(f"total {result['total_seconds']} s; wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -290,7 +290,11 @@ def features(project: Project, stage: str, ids: list[int]):
 def _write_scores(project: Project, stage: str, record_ids: list[int], scores,
                   order: str) -> int:
     """Replace the stage's scores in one transaction (the queue reads the old ones until
-    it commits); the latest stopping sample's records nobody has voted on stay first."""
+    it commits): the first RANKING_SCORED_MAX records of the order, the latest stopping
+    sample's records nobody has voted on first of all. Only the head of the order is written:
+    the next training comes long before it is used up (and the records after it would come
+    in import order), and rewriting 100,000 rows each time weighed on the database while
+    people screen."""
     sample = latest_sample(project, stage)
     first = set(sample.record_ids) if sample else set()
     rng = random.Random(sample.seed) if sample else None
@@ -299,6 +303,8 @@ def _write_scores(project: Project, stage: str, record_ids: list[int], scores,
         if rid in first:
             score = SAMPLE_OFFSET + rng.random()
         rows.append((project.pk, stage, rid, float(score)))
+    rows.sort(key=lambda row: (-row[3], row[2]))
+    rows = rows[:max(django_settings.RANKING_SCORED_MAX, len(first))]
     Priority.objects.filter(project=project, stage=stage).delete()
     if bulk.is_postgres():  # COPY: 100,000 rows in about a second
         bulk.copy_rows(Priority, ["project_id", "stage", "record_id", "score"], rows)

@@ -223,6 +223,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # The ranking model's features of each stage's records, kept between retrainings.
 RANKING_CACHE_DIR = Path(env("RANKING_CACHE_DIR", str(VAR_DIR / "ranking")))
+# How many records of a stage's served order a training writes (the head of the order).
+RANKING_SCORED_MAX = int(env("RANKING_SCORED_MAX") or "5000")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

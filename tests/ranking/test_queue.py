@@ -152,3 +152,22 @@ def test_the_features_are_made_again_only_when_the_records_change(cast, settings
     records(cast, 1, 0)
     services.train(cast.project, TA)
     assert path.stat().st_mtime_ns != first  # made again with the new record
+
+
+def test_a_training_writes_the_head_of_the_order_and_the_rest_follows_in_import_order(
+        cast, settings):
+    settings.RANKING_SCORED_MAX = 4
+    made = records(cast, 12, 12)
+    left = decide(made, cast)
+
+    training = services.train(cast.project, TA)
+
+    head = order_of(cast.project)
+    assert (training.records, training.scored, len(head)) == (14, 4, 4)
+    served = []
+    for _ in range(14):
+        record = screening.claim_next(cast.project, TA, cast.cy)
+        served.append(record.pk)
+        vote(record, cast.cy, "exclude")
+    rest = sorted(r.pk for r in left if r.pk not in head)
+    assert served == [*head, *rest]
