@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -36,14 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import BENCH, RESULTS, benchdata_dir  # noqa: E402  (puts the project on the path)
 
 from ranking import model, simulate  # noqa: E402
 
-BENCH = ROOT / "bench"
-RESULTS = BENCH / "results"
 ASREVIEW = BENCH / ".venv-asreview" / "bin" / "asreview"
 ASREVIEW_CACHE = BENCH / "tmp" / "asreview"  # one .asreview file per topic and seed (ignored)
 FOLD = 7  # fold 1: the first 7 topics alphabetically; fold 2: the other 7
@@ -61,16 +57,6 @@ VARIANTS = {
     "elas_u4_lr": {"USE_KEYWORDS": False, "USE_JOURNAL": False, "USE_LOGISTIC": True,
                    "USE_NB": False},
 }
-
-
-def benchdata_dir() -> Path:
-    env = os.environ.get("BENCHDATA_DIR")
-    if env:
-        return Path(env)
-    for cand in (ROOT.parent / "shared" / "benchdata", Path("/work/shared/benchdata")):
-        if cand.is_dir():
-            return cand
-    raise SystemExit("benchdata not found: set BENCHDATA_DIR to shared/benchdata")
 
 
 def topic_files() -> dict[str, Path]:

@@ -7,17 +7,4 @@
 # Usage: sh bench/setup_asreview.sh   (from the repository root or from bench/)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-venv="$here/.venv-asreview"
-version="${ASREVIEW_VERSION:-3.0.8}"
-if [ -z "${PYTHON:-}" ]; then
-  if [ -x "${PYENV_ROOT:-$HOME/.pyenv}/versions/3.12.1/bin/python3" ]; then
-    PYTHON="${PYENV_ROOT:-$HOME/.pyenv}/versions/3.12.1/bin/python3"
-  else
-    PYTHON=$("$here/../scripts/find-python")
-  fi
-fi
-echo "using $PYTHON"
-"$PYTHON" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet "asreview==$version"
-"$venv/bin/python" -c "import importlib.metadata as m; print('asreview', m.version('asreview'))"
+exec sh "$here/peer_venv.sh" .venv-asreview "asreview==${ASREVIEW_VERSION:-3.0.8}" asreview

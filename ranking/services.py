@@ -31,8 +31,9 @@ from projects import audit
 from projects.models import Project
 from references import bulk
 from references import services as references
+from references.models import Record
 from screening.models import Decision, Order, Priority, Screening, Stage, StageSettings, Vote
-from screening.queries import eligible
+from screening.queries import eligible, ranked, stage_counts
 from screening.services import settings_for
 
 from . import model, stopping
@@ -335,7 +336,7 @@ def draw_sample(project: Project, stage: str, *, size: int, user,
     every other fresh record (scores above all others). Needs the stage served by score:
     in import order the queue does not read scores."""
     settings = settings_for(project, stage)
-    if not (settings.order != Order.IMPORT and settings.scores_order == settings.order):
+    if not ranked(settings):
         raise RankingError("A sample is served first only while records are served by "
                            "relevance or at random: choose one of those orders in the "
                            "stage's settings (relevance needs 5 includes and 5 excludes).")
@@ -347,11 +348,9 @@ def draw_sample(project: Project, stage: str, *, size: int, user,
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
     rng = random.Random(seed)
     chosen = sorted(rng.sample(remaining, min(size, len(remaining))))
-    found_before = Screening.objects.filter(project=project, stage=stage,
-                                            state=State.INCLUDED,
-                                            record__in=eligible(project, stage).values("pk"))
     sample = StoppingSample.objects.create(
-        project=project, stage=stage, remaining=len(remaining), found_before=found_before.count(),
+        project=project, stage=stage, remaining=len(remaining),
+        found_before=stage_counts(project, stage)["included"],
         record_ids=chosen, seed=seed, drawn_by=user)
     order_rng = random.Random(seed)
     Priority.objects.bulk_create(
@@ -415,9 +414,7 @@ def sample_status(project: Project, stage: str, *, target: float = 0.95,
                   .values_list("record_id", "state"))
     settled = [s for s in states.values() if s in (State.INCLUDED, State.EXCLUDED)]
     k = sum(s == State.INCLUDED for s in settled)
-    included_now = Screening.objects.filter(
-        project=project, stage=stage, state=State.INCLUDED,
-        record__in=eligible(project, stage).values("pk")).count()
+    included_now = stage_counts(project, stage)["included"]
     est = stopping.estimate(n_remaining=sample.remaining, found_before=included_now - k,
                             sample_size=len(settled), sample_includes=k, target=target,
                             confidence=confidence)
@@ -430,6 +427,17 @@ def active_stop(project: Project, stage: str) -> EarlyStop | None:
             .order_by("-stopped_at").first())
 
 
+def check_can_end(project: Project, stage: str, *, note: str) -> None:
+    """Why a stage cannot be ended early now (RankingError), checked by the page before it
+    starts the job and again by the job."""
+    if stage != Stage.TITLE_ABSTRACT:
+        raise RankingError("Screening can be ended early at title and abstract only.")
+    if not note.strip():
+        raise RankingError("Say why screening ends here: the note goes with every record.")
+    if active_stop(project, stage):
+        raise RankingError("Screening of this stage has been ended already; undo that first.")
+
+
 def end_early(project: Project, stage: str, *, note: str, user, figures: dict,
               progress=None) -> EarlyStop:
     """Mark the records nobody has voted on "excluded by stopping rule": removed before
@@ -438,13 +446,8 @@ def end_early(project: Project, stage: str, *, note: str, user, figures: dict,
     abstract only: PRISMA counts automation before screening, and every report sought at
     full text is assessed. A vote landing in between makes the removal refuse its record;
     the next try leaves that record out."""
-    if stage != Stage.TITLE_ABSTRACT:
-        raise RankingError("Screening can be ended early at title and abstract only.")
     note = note.strip()
-    if not note:
-        raise RankingError("Say why screening ends here: the note goes with every record.")
-    if active_stop(project, stage):
-        raise RankingError("Screening of this stage has been ended already; undo that first.")
+    check_can_end(project, stage, note=note)
     for _attempt in range(3):
         ids = list(unvoted(project, stage).order_by("id").values_list("id", flat=True))
         if progress:
@@ -485,13 +488,12 @@ def undo_early_stop(stop: EarlyStop, *, user) -> int:
     stop.save(update_fields=["undone_at", "undone_by"])
     audit.record(project=stop.project, actor=user, action="ranking.stop_undone", target=stop,
                  before={"records": len(stop.record_ids)}, after={"restored": n})
+    # The records are back: the order is written again (as after a change of order).
     note_decisions(stop.project_id, stop.stage, n=0, order_changed=True)
     return n
 
 
 def stop_marked(stop: EarlyStop):
-    from references.models import Record
-
     return Record.objects.filter(project_id=stop.project_id, pk__in=stop.record_ids,
                                  removed_reason="automation",
                                  removed_note__startswith=STOP_NOTE)

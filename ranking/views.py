@@ -5,7 +5,6 @@ same panel (htmx) for leads."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -13,18 +12,14 @@ from django.views.decorators.http import require_GET, require_POST
 from projects.access import get_project_for_user
 from projects.models import Role
 from screening.models import Order, Screening, Stage
+from screening.queries import ranked
 from screening.services import settings_for
+from screening.views import stage_or_404
 
 from . import chart, jobs, model, services, stopping
 from .models import EarlyStop, RankingState
 
 DEFAULT_TARGET = DEFAULT_CONFIDENCE = 0.95
-
-
-def _stage(stage: str) -> str:
-    if stage not in Stage.values:
-        raise Http404("No such stage.")
-    return stage
 
 
 def _fraction(raw, default: float) -> tuple[float, str]:
@@ -44,7 +39,7 @@ def _fraction(raw, default: float) -> tuple[float, str]:
 @require_GET
 def stage(request, slug, stage):
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     target, target_error = _fraction(request.GET.get("target"), DEFAULT_TARGET)
     confidence, confidence_error = _fraction(request.GET.get("confidence"), DEFAULT_CONFIDENCE)
     settings = settings_for(project, stage)
@@ -60,8 +55,7 @@ def stage(request, slug, stage):
     context = {
         "project": project, "section": "screening" if stage == Stage.TITLE_ABSTRACT
         else "fulltext", "stage": stage, "stage_label": Stage(stage).label,
-        "settings": settings, "served_by_score": settings.order != Order.IMPORT
-        and settings.scores_order == settings.order,
+        "settings": settings, "served_by_score": ranked(settings),
         "includes": includes, "excludes": len(known) - includes,
         "min_includes": model.MIN_INCLUDES, "min_excludes": model.MIN_EXCLUDES,
         "training": services.last_training(project, stage),
@@ -93,7 +87,7 @@ def _back(slug: str, stage: str):
 @require_POST
 def sample(request, slug, stage):
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     size = request.POST.get("size", "")
     if not size.isdigit() or not 1 <= int(size) <= 100_000:
         messages.error(request, "Sample size: give a whole number of records, 1 or more.")
@@ -113,19 +107,17 @@ def sample(request, slug, stage):
 @require_POST
 def stop(request, slug, stage):
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     note = request.POST.get("note", "").strip()
     target, error = _fraction(request.POST.get("target"), DEFAULT_TARGET)
     confidence, error2 = _fraction(request.POST.get("confidence"), DEFAULT_CONFIDENCE)
     problems = [e for e in (error, error2) if e]
-    if stage != Stage.TITLE_ABSTRACT:
-        problems.append("Screening can be ended early at title and abstract only.")
-    if not note:
-        problems.append("Say why screening ends here: the note goes with every record.")
+    try:
+        services.check_can_end(project, stage, note=note)
+    except services.RankingError as exc:
+        problems.append(str(exc))
     if request.POST.get("confirm") != "yes":
         problems.append("Tick the box to confirm that the records left are to be excluded.")
-    if services.active_stop(project, stage):
-        problems.append("Screening of this stage has been ended already; undo that first.")
     if problems:
         for problem in problems:
             messages.error(request, problem)
@@ -139,7 +131,7 @@ def stop(request, slug, stage):
 @require_POST
 def undo_stop(request, slug, stage, stop_id):
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     early = get_object_or_404(EarlyStop, pk=stop_id, project=project, stage=stage)
     if early.undone_at is not None:
         messages.error(request, "This stop has been undone already.")

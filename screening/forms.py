@@ -22,18 +22,6 @@ class StageSettingsForm(forms.ModelForm):
                                "record's score; reviewers never do). Records someone has "
                                "voted on always come first, so each gets all its votes."}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # A form that leaves the order out keeps the order the stage has.
-        self.fields["order"].required = self.fields["order_seed"].required = False
-
-    def clean_order(self):
-        return self.cleaned_data.get("order") or self.instance.order
-
-    def clean_order_seed(self):
-        seed = self.cleaned_data.get("order_seed")
-        return self.instance.order_seed if seed is None else seed
-
 
 class ExclusionReasonForm(forms.Form):
     """One change to a stage's exclusion reasons: add one, rename one, retire one (no longer

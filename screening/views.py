@@ -24,7 +24,8 @@ URL_OF_STAGE = {Stage.TITLE_ABSTRACT: "screening:title_abstract",
 SECTION_OF_STAGE = {Stage.TITLE_ABSTRACT: "screening", Stage.FULL_TEXT: "fulltext"}
 
 
-def _stage(stage: str) -> str:
+def stage_or_404(stage: str) -> str:
+    """The stage named in a URL, or 404 (the ranking app's views use it too)."""
     if stage not in Stage.values:
         raise Http404("No such stage.")
     return stage
@@ -34,7 +35,7 @@ def _stage(stage: str) -> str:
 @require_GET
 def stage_home(request, slug, stage):
     project = get_project_for_user(request, slug)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     membership = project.membership
     settings = services.settings_for(project, stage)
     mine = Vote.objects.filter(screening__project=project, screening__stage=stage,
@@ -103,7 +104,7 @@ def score(request, slug, stage, record_id):
     """A record's place in the served order, for a lead who asks (never shown to reviewers:
     a score could sway their vote)."""
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     record = get_object_or_404(Record, pk=record_id, project=project)
     return render(request, "screening/score.html", {
         "project": project, "stage": stage, "record": record,
@@ -117,7 +118,7 @@ def ahead(request, slug, stage):
     """The record after the one on the screen (`?current=`), claimed and rendered into a
     <template> that the screen shows the moment a vote is sent."""
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     current = request.GET.get("current", "")
     settings = services.settings_for(project, stage)
     record = services.claim_next(project, stage, request.user, settings=settings,
@@ -139,7 +140,7 @@ def _after_action(request, project, stage: str, settings, current: Record | None
 @require_GET
 def screen(request, slug, stage):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     chosen = request.GET.get("record", "")
     record = get_object_or_404(queries.eligible(project, stage), pk=int(chosen)) \
         if chosen.isdigit() else None
@@ -152,7 +153,7 @@ def screen(request, slug, stage):
 def progress(request, slug, stage):
     """The team's progress on the screen (polled: it counts the whole stage)."""
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     return render(request, "screening/screen.html#team",
                   {"counts": queries.stage_counts(project, stage)})
 
@@ -161,7 +162,7 @@ def progress(request, slug, stage):
 @require_POST
 def vote(request, slug, stage, record_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     # Only what a vote needs (not the abstract), and the project already loaded.
     record = get_object_or_404(Record.objects.only("id", "project_id", "duplicate_of_id"),
                                pk=record_id, project=project)
@@ -185,7 +186,7 @@ def vote(request, slug, stage, record_id):
 @require_POST
 def undo(request, slug, stage, record_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     record = get_object_or_404(Record, pk=record_id, project=project)
     record.project = project
     settings = services.settings_for(project, stage)
@@ -201,7 +202,7 @@ def undo(request, slug, stage, record_id):
 @require_GET
 def record_list(request, slug, stage):
     project = get_project_for_user(request, slug)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     state = request.GET.get("state", "")
     state = state if state in queries.FILTERS else ""
     reviewer = request.GET.get("reviewer", "")
@@ -225,7 +226,7 @@ def record_list(request, slug, stage):
 @require_POST
 def assign(request, slug, stage):
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     ids = {int(i) for i in request.POST.getlist("reviewers") if i.isdigit()}
     reviewers = [m.user for m in Membership.objects.filter(
         project=project, user_id__in=ids, role__in=[Role.REVIEWER, Role.LEAD]
@@ -249,7 +250,7 @@ def assign(request, slug, stage):
 @require_GET
 def conflicts(request, slug, stage):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     items = Screening.objects.filter(project=project, stage=stage,
                                      state=Screening.State.CONFLICT,
                                      record__duplicate_of__isnull=True).select_related(
@@ -264,7 +265,7 @@ def conflicts(request, slug, stage):
 @require_http_methods(["GET", "POST"])
 def resolve(request, slug, stage, record_id):
     project = get_project_for_user(request, slug, role=Role.REVIEWER)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     screening = get_object_or_404(Screening.objects.select_related("record", "reason"),
                                   project=project, stage=stage, record_id=record_id)
     if screening.state == Screening.State.PENDING:
@@ -313,7 +314,7 @@ def _reevaluated(outcome: dict[str, int]) -> str:
 @require_http_methods(["GET", "POST"])
 def stage_settings(request, slug, stage):
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     settings = services.settings_for(project, stage)
     form = StageSettingsForm(request.POST or None, instance=settings)
     if request.method == "POST" and form.is_valid():
@@ -335,7 +336,7 @@ def stage_settings(request, slug, stage):
 def stage_reason(request, slug, stage):
     """Add, rename, retire or offer again one of the stage's exclusion reasons."""
     project = get_project_for_user(request, slug, role=Role.LEAD)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     form = ExclusionReasonForm(request.POST, reasons=queries.exclusion_reasons(
         project, stage, active_only=False))
     if not form.is_valid():
@@ -360,7 +361,7 @@ def stage_reason(request, slug, stage):
 @require_GET
 def agreement_csv(request, slug, stage):
     project = get_project_for_user(request, slug)
-    stage = _stage(stage)
+    stage = stage_or_404(stage)
     names = {m.user_id: str(m.user) for m in team(project)}
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{project.slug}-{stage}-agreement.csv"'

@@ -57,11 +57,10 @@ def test_the_sample_survives_a_retraining(cast):
 
 
 def test_a_sample_needs_the_stage_served_by_score(cast):
-    made = records(cast, 3, 3)
+    records(cast, 3, 3)  # relevance order, but nothing learnt yet: import order
     with pytest.raises(services.RankingError, match="relevance or at random"):
         services.draw_sample(cast.project, TA, size=2, user=cast.lead)
     assert StoppingSample.objects.count() == 0
-    del made
 
 
 def test_the_estimate_counts_the_settled_sample_records(cast):

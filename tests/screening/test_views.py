@@ -120,7 +120,8 @@ def test_settings_view_saves_rules_and_terms(cast, client_for):
     response = client_for(cast.lead).post(
         reverse("screening:settings", args=["ikt", Stage.FULL_TEXT]),
         {"reviewers_needed": "3", "allow_maybe": "", "resolver": "non_voters",
-         "include_terms": "trainee*", "exclude_terms": ""})
+         "include_terms": "trainee*", "exclude_terms": "", "order": "import",
+         "order_seed": "1"})
 
     assert response["Location"] == reverse("screening:full_text", args=["ikt"])
     settings = services.settings_for(cast.project, Stage.FULL_TEXT)
@@ -338,7 +339,8 @@ def test_lowering_reviewers_needed_in_settings_says_what_it_settled(cast, client
     response = client_for(cast.lead).post(
         reverse("screening:settings", args=["ikt", TA]),
         {"reviewers_needed": "2", "allow_maybe": "on", "resolver": "leads",
-         "include_terms": "", "exclude_terms": ""}, follow=True)
+         "include_terms": "", "exclude_terms": "", "order": "relevance", "order_seed": "1"},
+        follow=True)
 
     assert [str(m) for m in response.context["messages"]] == [
         "Screening settings saved. Records that had all the votes now needed: 1 settled, "
