@@ -79,9 +79,20 @@ def test_fit_scores_needs_both_classes():
         model.fit_scores(X, np.array([0, 1]), np.array([1, 1]))
 
 
-def test_retrain_every_each_decision_early_then_every_percent():
-    assert [model.retrain_every(n) for n in (0, 2, 199)] == [1, 1, 1]
-    assert [model.retrain_every(n) for n in (200, 1000, 10_000)] == [2, 10, 100]
+def test_the_simulation_retrains_after_every_decision_as_asreview_does():
+    # Labels the text cannot predict: the run goes on well past 200 decisions.
+    rng = np.random.default_rng(11)
+    docs = [" ".join(rng.choice(FILLER, 15)) for _ in range(400)]
+    labels = np.zeros(400, dtype=np.int64)
+    labels[rng.choice(400, 10, replace=False)] = 1
+    X = model.featurise(docs)
+
+    result = simulate(X, labels, seed=2)
+
+    assert result["n_screened_to_all"] > 300
+    # One prior include and one prior exclude: both classes are known from the start, so a
+    # training comes before each of the records served after the priors.
+    assert result["n_retrains"] == result["n_screened_to_all"] - 2
 
 
 def test_wss_matches_hand_count():
