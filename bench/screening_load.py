@@ -365,7 +365,8 @@ print(json.dumps({"trainings": len(rows), "outcomes": sorted({t.outcome for t in
                   "mean_s": round(sum(spans) / len(spans), 2) if spans else None,
                   "max_s": round(max(spans), 2) if spans else None,
                   "max_labels": max((t.includes + t.excludes for t in rows), default=0),
-                  "overlapping": overlap}))
+                  "overlapping": overlap,
+                  "spans": [[t.started_at.timestamp(), t.finished_at.timestamp()] for t in rows]}))
 """
 
 BULK_SETTLE = r"""
@@ -665,7 +666,7 @@ def one_decision(rev: Reviewer, tally: Tally, phase_start: float) -> bool:
         rev.current = int(found.group(1))
         fetch_ahead(rev, tally, rev.current)
     form = {"decision": rev.decision(), "csrfmiddlewaretoken": rev.cookies.get("csrftoken", "")}
-    started = time.perf_counter()
+    started, wall_started = time.perf_counter(), time.time()
     try:
         status, text = rev.request("POST", vote_path(rev.slug, rev.current), form,
                                    {**HX, "Referer": rev.origin + screen_path(rev.slug),
@@ -692,7 +693,7 @@ def one_decision(rev: Reviewer, tally: Tally, phase_start: float) -> bool:
         tally.accepted += 1
     rev.current = int(found.group(1)) if found.group(1) else None
     next_ms = fetch_ahead(rev, tally, rev.current) if rev.current else None
-    tally.series.append((time.monotonic() - phase_start, next_ms or 0.0, vote_ms))
+    tally.series.append((time.monotonic() - phase_start, next_ms or 0.0, vote_ms, wall_started))
     return True
 
 
@@ -785,7 +786,24 @@ def summarise(tallies: list[Tally], elapsed: float, n_threads: int, paced: bool,
         "screen": stats(merged.screen_ms),
         "all_requests_p95": pct(both, 95), "per_20s": series,
         "client_cpu_s": round(client_cpu, 1),
+        "_series": merged.series,  # taken out by phase(): for split_by_training
     }
+
+
+def split_by_training(series: list[tuple], spans: list[list[float]]) -> dict:
+    """Latency of the decisions that overlapped a training (its wall-clock span, from the
+    Training rows) and of the others: a decision runs from its vote's start to the end of
+    the GET of the record after it."""
+    def overlaps(start: float, end: float) -> bool:
+        return any(a < end and start < b for a, b in spans)
+
+    during, between = [], []
+    for _t, next_ms, vote_ms, wall in series:
+        (during if overlaps(wall, wall + (vote_ms + next_ms) / 1000) else between).append(
+            (next_ms, vote_ms))
+    return {kind: {"decisions": len(rows), "next": stats([r[0] for r in rows if r[0]]),
+                   "vote": stats([r[1] for r in rows])}
+            for kind, rows in (("while_training", during), ("between_trainings", between))}
 
 
 def line(name: str, r: dict) -> str:
@@ -1015,10 +1033,13 @@ def main() -> None:
         analyzer = Analyzer(url)
         analyzer.start()
 
+        series: dict[str, list[tuple]] = {}
+
         def phase(label: str, revs: list[Reviewer], seconds: float, paced: bool) -> dict:
             pgid = server.proc.pid if server and server.proc else None
             before = cpu_snapshot(pgid)
             out = run_phase(revs, seconds, paced)
+            series[label] = out.pop("_series")
             out["cores_used"] = cpu_delta(before, cpu_snapshot(pgid), out["seconds"])
             out["project"] = revs[0].slug
             accepted[revs[0].slug] = accepted.get(revs[0].slug, 0) + out["accepted_votes"]
@@ -1077,6 +1098,9 @@ def main() -> None:
         if worker is not None:
             result["trainings_during_load"] = shell(env, TRAININGS, SLUG=SLUG,
                                                     SINCE=load_started)
+            spans = result["trainings_during_load"].pop("spans")
+            result["trainings_during_load"]["paced_split"] = split_by_training(
+                series["paced"], spans)
             print(f"trainings during the load: {result['trainings_during_load']}", flush=True)
             worker.terminate()
             worker.wait(timeout=30)

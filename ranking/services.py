@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from celery import current_app
 from django.conf import settings as django_settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from projects import audit
@@ -37,6 +37,7 @@ from screening.queries import eligible, ranked, stage_counts
 from screening.services import settings_for
 
 from . import model, stopping
+from .cpu import in_idle_thread
 from .models import EarlyStop, RankingState, StoppingSample, Training
 
 State = Screening.State
@@ -58,21 +59,26 @@ class RankingError(Exception):
 
 # --- Labels and the records still to screen -------------------------------------------
 
-def labels(project: Project, stage: str) -> dict[int, int]:
+def labels(project: Project, stage: str, *, among: set[int] | None = None) -> dict[int, int]:
     """record id -> 1 (include) or 0 (exclude): the settled outcome, else the first vote on
-    an unsettled record (maybe counts as include), over the stage's records."""
-    records = eligible(project, stage).values("pk")
-    out = dict(Screening.objects.filter(
-        project=project, stage=stage, state__in=(State.INCLUDED, State.EXCLUDED),
-        record__in=records).values_list("record_id", "state"))
-    out = {rid: int(state == State.INCLUDED) for rid, state in out.items()}
+    an unsettled record (maybe counts as include), over the stage's records (`among`: those
+    ids, already read by the caller)."""
+    settled = Screening.objects.filter(project=project, stage=stage,
+                                       state__in=(State.INCLUDED, State.EXCLUDED))
     first_votes = (Vote.objects.filter(
         screening__project=project, screening__stage=stage,
-        screening__state__in=(State.PENDING, State.CONFLICT), screening__record__in=records)
-        .order_by("screening_id", "created_at", "id")
-        .values_list("screening__record_id", "decision"))
-    for rid, decision in first_votes:
-        out.setdefault(rid, int(decision != Decision.EXCLUDE))
+        screening__state__in=(State.PENDING, State.CONFLICT))
+        .order_by("screening_id", "created_at", "id"))
+    if among is None:
+        records = eligible(project, stage).values("pk")
+        settled = settled.filter(record__in=records)
+        first_votes = first_votes.filter(screening__record__in=records)
+    out = {rid: int(state == State.INCLUDED)
+           for rid, state in settled.values_list("record_id", "state")
+           if among is None or rid in among}
+    for rid, decision in first_votes.values_list("screening__record_id", "decision"):
+        if among is None or rid in among:
+            out.setdefault(rid, int(decision != Decision.EXCLUDE))
     return out
 
 
@@ -96,8 +102,12 @@ def note_decisions(project_id: int, stage: str, *, n: int = 1,
                    order_changed: bool = False) -> bool:
     """Count `n` decision events at a stage; queue a retraining if one is due and none is
     queued or running. Returns whether this call queued one. On every vote: one statement
-    (an upsert that returns the state) unless a training is due and none is queued."""
-    with connection.cursor() as cursor:
+    (an upsert that returns the state) unless a training is due and none is queued. The count
+    only steers retraining: losing the last ones in a crash costs nothing, so its commit does
+    not wait for the disk (a second flush per vote made voting 10 ms slower)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             f"INSERT INTO {RankingState._meta.db_table} (project_id, stage, pending,"
             " order_changed, token, labelled) VALUES (%s, %s, %s, %s, '', 0)"
@@ -220,8 +230,23 @@ def train(project: Project, stage: str) -> Training:
     return training
 
 
+def _stage_records(project: Project, stage: str) -> tuple[list[int], list[int]]:
+    """The stage's records (ids, in order) and those of them in `unvoted`, in one pass over
+    the records: a training runs while people screen, and at 100,000 records each pass is
+    database time taken from them."""
+    started = Screening.objects.filter(project=project, stage=stage, record_id=OuterRef("pk"))
+    started = started.filter(~Q(state=State.PENDING) | Q(votes_in__gt=0))
+    ids, todo = [], []
+    for rid, is_started in (eligible(project, stage).order_by("id")
+                            .annotate(started=Exists(started)).values_list("id", "started")):
+        ids.append(rid)
+        if not is_started:
+            todo.append(rid)
+    return ids, todo
+
+
 def _train(project: Project, stage: str, settings: StageSettings, training: Training) -> None:
-    todo = list(unvoted(project, stage).order_by("id").values_list("id", flat=True))
+    ids, todo = _stage_records(project, stage)
     training.records = len(todo)
     if settings.order == Order.IMPORT:
         training.outcome = Training.Outcome.IMPORT
@@ -229,10 +254,11 @@ def _train(project: Project, stage: str, settings: StageSettings, training: Trai
     if settings.order == Order.RANDOM:
         rng = np.random.default_rng(settings.order_seed)
         scores = rng.permutation(len(todo)) / max(len(todo), 1)
-        training.scored = _write_scores(project, stage, todo, scores, Order.RANDOM)
+        rows = in_idle_thread(_ranked_rows, todo, scores)
+        training.scored = _write_scores(project, stage, rows, Order.RANDOM)
         training.outcome = Training.Outcome.RANDOM
         return
-    known = labels(project, stage)
+    known = labels(project, stage, among=set(ids))
     training.includes = sum(known.values())
     training.excludes = len(known) - training.includes
     if training.includes < model.MIN_INCLUDES or training.excludes < model.MIN_EXCLUDES:
@@ -240,22 +266,34 @@ def _train(project: Project, stage: str, settings: StageSettings, training: Trai
         training.outcome = Training.Outcome.TOO_FEW
         return
     started = time.perf_counter()
-    ids = list(eligible(project, stage).order_by("id").values_list("id", flat=True))
     X = features(project, stage, ids)
     training.seconds_features = time.perf_counter() - started
+    started = time.perf_counter()
+    rows = in_idle_thread(_rank, X, ids, todo, known, seed=settings.order_seed)
+    training.seconds_model = time.perf_counter() - started
+    training.scored = _write_scores(project, stage, rows, Order.RELEVANCE)
+    training.outcome = Training.Outcome.SCORED
+
+
+def _rank(X, ids: list[int], todo: list[int], known: dict[int, int], *,
+          seed: int) -> list[tuple[int, float]]:
+    """Learn from `known` and order `todo` (pure computation, run at idle priority): (record
+    id, score) with scores the ranks in [0, 1), highest first. The order is what matters,
+    and a rank reads the same in any model."""
     index = {rid: i for i, rid in enumerate(ids)}
     labelled = np.array([index[rid] for rid in known if rid in index], dtype=int)
     y = np.array([known[rid] for rid in known if rid in index], dtype=int)
-    started = time.perf_counter()
-    scores = model.fit_scores(X, labelled, y, seed=settings.order_seed)
-    training.seconds_model = time.perf_counter() - started
-    todo_scores = np.array([scores[index[rid]] for rid in todo], dtype=float)
-    # Ranks in [0, 1): the order is what matters, and a rank reads the same in any model.
+    scores = model.fit_scores(X, labelled, y, seed=seed)
+    todo_scores = scores[np.array([index[rid] for rid in todo], dtype=int)]
     ranks = np.empty(len(todo))
     ranks[np.argsort(todo_scores, kind="stable")] = np.arange(len(todo))
-    training.scored = _write_scores(project, stage, todo, ranks / max(len(todo), 1),
-                                    Order.RELEVANCE)
-    training.outcome = Training.Outcome.SCORED
+    return _ranked_rows(todo, ranks / max(len(todo), 1))
+
+
+def _ranked_rows(record_ids: list[int], scores) -> list[tuple[int, float]]:
+    """(record id, score), highest score first, then by record id."""
+    return sorted(zip(record_ids, (float(x) for x in scores), strict=True),
+                  key=lambda row: (-row[1], row[0]))
 
 
 def features(project: Project, stage: str, ids: list[int]):
@@ -267,18 +305,14 @@ def features(project: Project, stage: str, ids: list[int]):
     key = hashlib.sha256(np.asarray(ids, dtype=np.int64).tobytes()).hexdigest()
     folder = Path(django_settings.RANKING_CACHE_DIR)
     path = folder / f"features-{project.pk}-{stage}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            if str(f["key"]) == key:
-                return sp.csr_matrix((f["data"], f["indices"], f["indptr"]),
-                                     shape=tuple(f["shape"]))
-    except (OSError, ValueError, KeyError):
-        pass  # none yet, or unreadable: make it again
+    X = in_idle_thread(_load_features, path, key)
+    if X is not None:
+        return X
     # The same set as `ids` but a moment later: a record gone since reads as empty text.
     text = {rid: model.document(title, abstract, "; ".join(map(str, keywords or [])), journal)
             for rid, title, abstract, keywords, journal in eligible(project, stage).values_list(
                 "id", "title", "abstract", "keywords", "journal").iterator(chunk_size=5000)}
-    X = model.featurise([text.get(rid, "") for rid in ids])
+    X = in_idle_thread(model.featurise, [text.get(rid, "") for rid in ids])
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{path.name}.{uuid.uuid4().hex}.npz"
     np.savez(tmp, data=X.data, indices=X.indices, indptr=X.indptr, shape=np.array(X.shape),
@@ -287,33 +321,48 @@ def features(project: Project, stage: str, ids: list[int]):
     return X
 
 
-@transaction.atomic
-def _write_scores(project: Project, stage: str, record_ids: list[int], scores,
+def _load_features(path: Path, key: str):
+    """The cached features if the file was made for `key`, else None."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if str(f["key"]) == key:
+                return sp.csr_matrix((f["data"], f["indices"], f["indptr"]),
+                                     shape=tuple(f["shape"]))
+    except (OSError, ValueError, KeyError):
+        pass  # none yet, or unreadable: make it again
+    return None
+
+
+def _write_scores(project: Project, stage: str, ranked_rows: list[tuple[int, float]],
                   order: str) -> int:
     """Replace the stage's scores in one transaction (the queue reads the old ones until
     it commits): the first RANKING_SCORED_MAX records of the order, the latest stopping
     sample's records nobody has voted on first of all. Only the head of the order is written:
     the next training comes long before it is used up (and the records after it would come
     in import order), and rewriting 100,000 rows each time weighed on the database while
-    people screen."""
-    sample = latest_sample(project, stage)
-    first = set(sample.record_ids) if sample else set()
-    rng = random.Random(sample.seed) if sample else None
-    rows = []
-    for rid, score in zip(record_ids, scores, strict=True):
-        if rid in first:
-            score = SAMPLE_OFFSET + rng.random()
-        rows.append((project.pk, stage, rid, float(score)))
-    rows.sort(key=lambda row: (-row[3], row[2]))
-    rows = rows[:max(django_settings.RANKING_SCORED_MAX, len(first))]
-    Priority.objects.filter(project=project, stage=stage).delete()
-    if bulk.is_postgres():  # COPY: 100,000 rows in about a second
-        bulk.copy_rows(Priority, ["project_id", "stage", "record_id", "score"], rows)
-    else:
-        Priority.objects.bulk_create(
-            [Priority(project_id=p, stage=st, record_id=r, score=sc) for p, st, r, sc in rows],
-            batch_size=5000)
-    StageSettings.objects.filter(project=project, stage=stage).update(scores_order=order)
+    people screen. `ranked_rows` (`_ranked_rows`) come sorted, so the transaction stays short."""
+    limit = django_settings.RANKING_SCORED_MAX
+    with transaction.atomic():
+        sample = latest_sample(project, stage)
+        first = set(sample.record_ids) if sample else set()
+        rows = []
+        if first:
+            rng = random.Random(sample.seed)
+            # In record order, as the draw's seeded offsets were always given.
+            todo = {rid for rid, _ in ranked_rows}
+            rows = [(rid, SAMPLE_OFFSET + rng.random()) for rid in sorted(first) if rid in todo]
+            rows.sort(key=lambda row: (-row[1], row[0]))
+        rows += [row for row in ranked_rows[:limit + len(first)] if row[0] not in first]
+        rows = rows[:max(limit, len(first))]
+        Priority.objects.filter(project=project, stage=stage).delete()
+        if bulk.is_postgres():  # COPY: 100,000 rows in about a second
+            bulk.copy_rows(Priority, ["project_id", "stage", "record_id", "score"],
+                           [(project.pk, stage, rid, score) for rid, score in rows])
+        else:
+            Priority.objects.bulk_create(
+                [Priority(project_id=project.pk, stage=stage, record_id=rid, score=score)
+                 for rid, score in rows], batch_size=5000)
+        StageSettings.objects.filter(project=project, stage=stage).update(scores_order=order)
     return len(rows)
 
 

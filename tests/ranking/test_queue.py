@@ -94,6 +94,9 @@ def test_the_first_vote_counts_until_a_record_is_settled(cast):
 
     assert services.labels(cast.project, TA) == {a.pk: 1, b.pk: 0, c.pk: 1, d.pk: 0,
                                                  e.pk: 0, f.pk: 0}
+    # A training passes the records it read: only those count.
+    assert services.labels(cast.project, TA, among={a.pk, b.pk, f.pk}) == {
+        a.pk: 1, b.pk: 0, f.pk: 0}
 
 
 def test_random_order_is_seeded_and_served(cast):
