@@ -103,8 +103,8 @@ def note_decisions(project_id: int, stage: str, *, n: int = 1,
     """Count `n` decision events at a stage; queue a retraining if one is due and none is
     queued or running. Returns whether this call queued one. On every vote: one statement
     (an upsert that returns the state) unless a training is due and none is queued. The count
-    only steers retraining: losing the last ones in a crash costs nothing, so its commit does
-    not wait for the disk (a second flush per vote made voting 10 ms slower)."""
+    only steers retraining: losing the last ones in a crash costs nothing, so its commit need
+    not wait for the disk (a second flush on every vote)."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
