@@ -131,3 +131,16 @@ def test_the_next_training_waits_three_times_the_last_ones_length(cast):
     assert services.cooldown(done, now) == 10.0  # 3 x 4 s, 2 s of which have passed
     done.last_finished_at = now - timedelta(seconds=13)
     assert services.cooldown(done, now) == 0.0
+
+
+@pytest.mark.django_db(transaction=True)  # the block is the outermost transaction, as in the worker
+def test_a_trainings_reads_run_without_jit_and_the_setting_ends_with_them():
+    def jit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+
+    before = jit()
+    with services._without_jit():
+        assert jit() == "off"
+    assert jit() == before == "on"
