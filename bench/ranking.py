@@ -315,8 +315,10 @@ def _mean(values) -> float:
 
 def asreview_version() -> str:
     py = ASREVIEW.parent / "python"
-    out = subprocess.run([str(py), "-c", "import asreview; print(asreview.__version__)"],
-                         capture_output=True, text=True)
+    # In a directory of its own: importing asreview leaves a synergy_cache.sqlite behind.
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([str(py), "-c", "import asreview; print(asreview.__version__)"],
+                             capture_output=True, text=True, cwd=tmp)
     return out.stdout.strip()
 
 
