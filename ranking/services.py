@@ -83,12 +83,18 @@ def labels(project: Project, stage: str, *, among: set[int] | None = None) -> di
     return out
 
 
+def _started(project: Project, stage: str):
+    """The stage's Screening rows of records someone has voted on or that are otherwise
+    decided (not pending, or with votes)."""
+    return Screening.objects.filter(project=project, stage=stage).filter(
+        ~Q(state=State.PENDING) | Q(votes_in__gt=0))
+
+
 def unvoted(project: Project, stage: str):
     """The stage's records nobody has voted on and that are not otherwise decided: no row
     at the stage, or a pending one without votes (a record on someone's screen)."""
-    started = Screening.objects.filter(project=project, stage=stage).filter(
-        ~Q(state=State.PENDING) | Q(votes_in__gt=0)).values("record_id")
-    return eligible(project, stage).exclude(pk__in=started)
+    return eligible(project, stage).exclude(
+        pk__in=_started(project, stage).values("record_id"))
 
 
 # --- Retraining: counted, debounced, never two at once --------------------------------
@@ -235,8 +241,7 @@ def _stage_records(project: Project, stage: str) -> tuple[list[int], list[int]]:
     """The stage's records (ids, in order) and those of them in `unvoted`, in one pass over
     the records: a training runs while people screen, and at 100,000 records each pass is
     database time taken from them."""
-    started = Screening.objects.filter(project=project, stage=stage, record_id=OuterRef("pk"))
-    started = started.filter(~Q(state=State.PENDING) | Q(votes_in__gt=0))
+    started = _started(project, stage).filter(record_id=OuterRef("pk"))
     ids, todo = [], []
     with _without_jit():
         for rid, is_started in (eligible(project, stage).order_by("id")
@@ -366,11 +371,9 @@ def _write_scores(project: Project, stage: str, ranked_rows: list[tuple[int, flo
         first = set(sample.record_ids) if sample else set()
         rows = []
         if first:
-            rng = random.Random(sample.seed)
-            # In record order, as the draw's seeded offsets were always given.
             todo = {rid for rid, _ in ranked_rows}
-            rows = [(rid, SAMPLE_OFFSET + rng.random()) for rid in sorted(first) if rid in todo]
-            rows.sort(key=lambda row: (-row[1], row[0]))
+            rows = sorted(((rid, score) for rid, score in sample_scores(sample).items()
+                           if rid in todo), key=lambda row: (-row[1], row[0]))
         rows += [row for row in ranked_rows[:limit + len(first)] if row[0] not in first]
         rows = rows[:max(limit, len(first))]
         Priority.objects.filter(project=project, stage=stage).delete()
@@ -397,6 +400,13 @@ def latest_sample(project: Project, stage: str) -> StoppingSample | None:
             .order_by("-drawn_at", "-id").first())
 
 
+def sample_scores(sample: StoppingSample) -> dict[int, float]:
+    """The scores that serve a sample's records before every other (above SAMPLE_OFFSET),
+    in a random order seeded by the draw: the same when drawn and at every retraining."""
+    rng = random.Random(sample.seed)
+    return {rid: SAMPLE_OFFSET + rng.random() for rid in sorted(sample.record_ids)}
+
+
 @transaction.atomic
 def draw_sample(project: Project, stage: str, *, size: int, user,
                 seed: int | None = None) -> StoppingSample:
@@ -420,10 +430,9 @@ def draw_sample(project: Project, stage: str, *, size: int, user,
         project=project, stage=stage, remaining=len(remaining),
         found_before=stage_counts(project, stage)["included"],
         record_ids=chosen, seed=seed, drawn_by=user)
-    order_rng = random.Random(seed)
     Priority.objects.bulk_create(
-        [Priority(project=project, stage=stage, record_id=rid,
-                  score=SAMPLE_OFFSET + order_rng.random()) for rid in chosen],
+        [Priority(project=project, stage=stage, record_id=rid, score=score)
+         for rid, score in sample_scores(sample).items()],
         update_conflicts=True, unique_fields=["record", "stage"], update_fields=["score"])
     audit.record(project=project, actor=user, action="ranking.sample", target=sample,
                  after={"stage": stage, "size": len(chosen), "remaining": len(remaining),
