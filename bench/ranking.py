@@ -296,7 +296,7 @@ def main() -> int:
                   "use_journal": model.USE_JOURNAL, "use_logistic": model.USE_LOGISTIC,
                   "use_nb": model.USE_NB, "svm_c": model.SVM_C,
                   "balance_ratio": model.BALANCE_RATIO,
-                  "retrain_every": "after every decision (model.retrain_every)",
+                  "retrain_every": "after every decision (model.RETRAIN_EVERY)",
                   "stopping_trigger": "max(50, ceil(5% of N)) ranked excludes in a row"},
         "asreview_version": asreview_version() if paired else None,
         "summary": summary,

@@ -123,15 +123,11 @@ def fit_scores(X, labelled: np.ndarray, labels: np.ndarray, *, seed: int = 0) ->
     return np.sum(ranks, axis=0) / (len(ranks) * X.shape[0])
 
 
-def retrain_every(n_labelled: int) -> int:
-    """Retrain after this many new decisions, given `n_labelled` decisions so far: after
-    every one, as ASReview does.
-
-    Retraining less often late in a screening (every n_labelled // 100 decisions past 200
-    labels, the first schedule) cost up to 0.02 WSS@95 on a topic and was the one difference
-    left between our ELAS u4 and ASReview's (bench/README.md, "Prioritised screening"). In
-    the app the debounce bounds the cost, not this number: one training per stage at a time,
-    the next one waiting three times the last one's length (services.cooldown), so with many
-    reviewers a training covers every decision that came in while the last one ran.
-    """
-    return 1
+# Retrain after this many new decisions: after every one, as ASReview does. Retraining less
+# often late in a screening (every n_labelled // 100 decisions past 200 labels, the first
+# schedule) cost up to 0.02 WSS@95 on a topic and was the one difference left between our
+# ELAS u4 and ASReview's (bench/README.md, "Prioritised screening"). In the app the debounce
+# bounds the cost, not this number: one training per stage at a time, the next one waiting
+# three times the last one's length (services.cooldown), so with many reviewers a training
+# covers every decision that came in while the last one ran.
+RETRAIN_EVERY = 1

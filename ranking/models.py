@@ -19,7 +19,6 @@ class RankingState(models.Model):
     order_changed = models.BooleanField(default=False)  # the lead changed order or seed
     token = models.CharField(max_length=40, blank=True)  # the queued or running training
     queued_at = models.DateTimeField(null=True, blank=True)
-    labelled = models.PositiveIntegerField(default=0)  # labels the last training learnt from
     # The last training's length and end: the next one waits COOLDOWN x its length after it,
     # so that retraining takes a bounded share of the worker's core (and the database's).
     last_seconds = models.FloatField(default=0, db_default=0)

@@ -5,7 +5,7 @@ stage early by a stopping rule (reversible).
 The queue (screening.queries) reads the scores; it never computes them. Screening tells us
 that decisions changed through `screening.signals.decisions_changed`, after its
 transaction commits; `on_decisions_changed` counts them and queues a retraining when
-`model.retrain_every` of them have come in, unless one is queued or running already.
+`model.RETRAIN_EVERY` of them have come in, unless one is queued or running already.
 """
 
 from __future__ import annotations
@@ -117,17 +117,17 @@ def note_decisions(project_id: int, stage: str, *, n: int = 1,
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(
             f"INSERT INTO {RankingState._meta.db_table} (project_id, stage, pending,"
-            " order_changed, token, labelled) VALUES (%s, %s, %s, %s, '', 0)"
+            " order_changed, token) VALUES (%s, %s, %s, %s, '')"
             " ON CONFLICT (project_id, stage) DO UPDATE SET"
             " pending = excluded.pending + {table}.pending,"
             " order_changed = excluded.order_changed OR {table}.order_changed"
-            " RETURNING pending, order_changed, token, queued_at, labelled"
+            " RETURNING pending, order_changed, token, queued_at"
             .replace("{table}", RankingState._meta.db_table),
             [project_id, stage, n, order_changed])
-        pending, changed, token, queued_at, labelled = cursor.fetchone()
+        pending, changed, token, queued_at = cursor.fetchone()
     if token and not _stale(queued_at):
         return False  # one is queued or running: it will look again when it ends
-    if not changed and pending < model.retrain_every(labelled):
+    if not changed and pending < model.RETRAIN_EVERY:
         return False
     return queue_if_due(project_id, stage)
 
@@ -144,7 +144,7 @@ def _stale(queued_at) -> bool:
 
 def queue_if_due(project_id: int, stage: str) -> bool:
     """Queue a retraining when the order changed, or when relevance order has had
-    `model.retrain_every(labels)` decision events since the last training started; only
+    `model.RETRAIN_EVERY` decision events since the last training started; only
     the call whose conditional UPDATE sets the token queues it."""
     state = RankingState.objects.filter(project_id=project_id, stage=stage).first()
     if state is None:
@@ -152,7 +152,7 @@ def queue_if_due(project_id: int, stage: str) -> bool:
     order = (StageSettings.objects.filter(project_id=project_id, stage=stage)
              .values_list("order", flat=True).first() or Order.RELEVANCE)
     due = state.order_changed or (order == Order.RELEVANCE
-                                  and state.pending >= model.retrain_every(state.labelled))
+                                  and state.pending >= model.RETRAIN_EVERY)
     if not due:
         return False
     token, now = uuid.uuid4().hex, timezone.now()
@@ -212,9 +212,8 @@ def retrain(project_id: int, stage: str, token: str) -> Training | None:
         training = train(project, stage)
     finally:
         _unlock(project_id, stage)
-        labelled = training.includes + training.excludes if training else 0
         RankingState.objects.filter(project_id=project_id, stage=stage, token=token).update(
-            token="", queued_at=None, labelled=labelled,
+            token="", queued_at=None,
             last_seconds=time.monotonic() - started, last_finished_at=timezone.now())
     queue_if_due(project_id, stage)
     return training

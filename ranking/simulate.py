@@ -3,7 +3,7 @@
 ``simulate(X, labels, seed=...)`` picks the priors at random (seeded) among the includes and
 the excludes, or takes them from ``priors=(include rows, exclude rows)`` (the benchmark passes
 those of ASReview's run with the same seed, so that the two are compared on the same draw), then
-until every include is found: retrains when ``retrain_every`` says so,
+until every include is found: retrains after every ``retrain_every`` new labels,
 serves the highest-scored unscreened record and labels it with the known answer. Until both
 classes are labelled it serves records in (seeded) random order.
 
@@ -50,7 +50,7 @@ def simulate(
     n_prior_included: int = 1,
     n_prior_excluded: int = 1,
     fit: Callable | None = None,
-    schedule: Callable[[int], int] | None = None,
+    retrain_every: int | None = None,
     target: float = 0.95,
     confidence: float = 0.95,
     priors: tuple[Sequence[int], Sequence[int]] | None = None,
@@ -58,7 +58,7 @@ def simulate(
     """Replay one screening; `priors` = (include rows, exclude rows) instead of a seeded draw."""
     t0 = time.perf_counter()
     fit = fit or model.fit_scores
-    schedule = schedule or model.retrain_every
+    retrain_every = retrain_every or model.RETRAIN_EVERY
     y = np.asarray(labels, dtype=np.int64)
     n = len(y)
     if X.shape[0] != n:
@@ -96,7 +96,7 @@ def simulate(
         n_lab = len(order)
         lab = np.asarray(order)
         have_both = 0 < int(y[lab].sum()) < n_lab
-        if have_both and (scores is None or n_lab - trained_at >= schedule(trained_at)):
+        if have_both and (scores is None or n_lab - trained_at >= retrain_every):
             t = time.perf_counter()
             scores = fit(X, lab, y[lab], seed=seed)
             retrain_seconds.append(time.perf_counter() - t)

@@ -93,6 +93,10 @@ def test_the_simulation_retrains_after_every_decision_as_asreview_does():
     # One prior include and one prior exclude: both classes are known from the start, so a
     # training comes before each of the records served after the priors.
     assert result["n_retrains"] == result["n_screened_to_all"] - 2
+    # Every 10th decision instead: one training at the start, then one per 10 records served.
+    sparse = simulate(X, labels, seed=2, retrain_every=10)
+    served = sparse["n_screened_to_all"] - 2
+    assert sparse["n_retrains"] == 1 + (served - 1) // 10
 
 
 def test_wss_matches_hand_count():

@@ -25,7 +25,7 @@ def state(project):
 
 def test_one_retraining_is_queued_until_the_queued_one_ends(
         cast, django_capture_on_commit_callbacks):
-    k = model.retrain_every(0)
+    k = model.RETRAIN_EVERY
     pid = cast.project.pk
     with django_capture_on_commit_callbacks() as sent:
         assert services.note_decisions(pid, TA, n=k) is True
