@@ -19,8 +19,8 @@ class RankingState(models.Model):
     order_changed = models.BooleanField(default=False)  # the lead changed order or seed
     token = models.CharField(max_length=40, blank=True)  # the queued or running training
     queued_at = models.DateTimeField(null=True, blank=True)
-    # The last training's length and end: the next one waits COOLDOWN x its length after it,
-    # so that retraining takes a bounded share of the worker's core (and the database's).
+    # The last training's length and end: the next one waits RANKING_COOLDOWN x its length
+    # after it, so that retraining takes a bounded share of the machine's time.
     last_seconds = models.FloatField(default=0, db_default=0)
     last_finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -185,6 +185,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_queue_dir / "control"),
     }
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "tandem")
+# The queue of prioritised screening's retraining (ranking.retrain), the one background task
+# that runs while people screen: by default the jobs' queue. Set CELERY_RANKING_QUEUE and run
+# a worker with `-Q <that queue>` to keep trainings from waiting behind long jobs (imports,
+# exports) and to give them a CPU budget, or a machine, of their own (docker-compose.yml).
+RANKING_QUEUE = env("CELERY_RANKING_QUEUE", "") or CELERY_TASK_DEFAULT_QUEUE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -225,6 +230,9 @@ CELERY_BEAT_SCHEDULE = {
 RANKING_CACHE_DIR = Path(env("RANKING_CACHE_DIR", str(VAR_DIR / "ranking")))
 # How many records of a stage's served order a training writes (the head of the order).
 RANKING_SCORED_MAX = int(env("RANKING_SCORED_MAX") or "5000")
+# After a retraining, the next one of the same stage waits this many times its length: the
+# share of time a stage spends retraining while people screen is at most 1 / (1 + this).
+RANKING_COOLDOWN = float(env("RANKING_COOLDOWN") or "3")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -1,6 +1,7 @@
 """Retraining is counted, debounced (one queued or running per project and stage) and never
 runs twice at once, in the worker as in the service."""
 
+import json
 import time
 from datetime import timedelta
 
@@ -8,11 +9,13 @@ import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
+from redis import Redis
 
 from ranking import model, services
 from ranking.models import RankingState, Training
 from screening import services as screening
 from screening.models import Order, Priority
+from tests.conftest import start_celery_worker, stop_celery_worker
 
 from .steps import TA, records, settle
 
@@ -117,6 +120,41 @@ def test_votes_retrain_in_the_worker_one_run_at_a_time(transactional_db, cast, c
     assert runs[-1].outcome == Training.Outcome.SCORED
     assert set(Priority.objects.filter(project=cast.project, stage=TA)
                .values_list("record_id", flat=True)) == {r.pk for r in made[16:]}
+
+
+@pytest.mark.redis
+def test_trainings_go_to_the_ranking_queue_and_a_worker_on_it_runs_them(
+        transactional_db, cast, settings):
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-ranking"
+    settings.RANKING_QUEUE = queue
+    redis = Redis.from_url(settings.CELERY_BROKER_URL)
+    redis.delete(queue)
+    made = records(cast, 6, 6)
+    for record in made[:10]:  # 5 of each kind settled
+        settle(record, "include" if record.kind == "relevant" else "exclude", cast)
+
+    # No worker takes that queue yet: the one training the votes queued waits there.
+    waiting = [json.loads(m) for m in redis.lrange(queue, 0, -1)]
+    assert [m["headers"]["task"] for m in waiting] == ["ranking.retrain"]
+    assert state(cast.project).token != ""
+
+    worker = start_celery_worker("ranking", queue=queue)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            last = Training.objects.order_by("-started_at").first()
+            if (not state(cast.project).token and last and last.finished_at
+                    and (last.includes, last.excludes) == (5, 5)):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"the ranking worker did not train: {list(Training.objects.values())}")
+    finally:
+        stop_celery_worker(worker)
+        redis.delete(queue)
+    assert last.outcome == Training.Outcome.SCORED
+    assert set(Priority.objects.filter(project=cast.project, stage=TA)
+               .values_list("record_id", flat=True)) == {r.pk for r in made[10:]}
 
 
 def test_the_next_training_waits_three_times_the_last_ones_length(cast):

@@ -29,7 +29,7 @@ ENTRYPOINT_WEB = ROOT / "docker" / "entrypoint-web.sh"
 
 ENV_HELPERS = {"env", "env_bool", "env_list"}
 ENVIRON_CALLS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop"}
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "ranking", "beat")
 
 # What an admin's .env holds on a real server.
 SAMPLE_DOTENV = {
@@ -195,12 +195,12 @@ def test_settings_parser_finds_the_variables_known_to_be_read():
 # --- docker-compose.yml --------------------------------------------------------------------
 
 
-def test_compose_has_exactly_the_five_services_and_no_version_key():
+def test_compose_has_exactly_the_six_services_and_no_version_key():
     compose = load_compose()
 
     assert "version" not in compose
     assert compose["name"] == "tandem"  # volumes are tandem_postgres-data, tandem_media...
-    assert set(compose["services"]) == {"db", "redis", "web", "worker", "beat"}
+    assert set(compose["services"]) == {"db", "redis", "web", "worker", "ranking", "beat"}
     assert compose["services"]["db"]["image"] == "postgres:17"
     assert compose["services"]["redis"]["image"] == "redis:7"
 
@@ -212,13 +212,14 @@ def test_environment_reads_list_and_mapping_forms():
     assert environment_of({"environment": {"A": 1, "B": None}}) == {"A": "1", "B": None}
 
 
-def test_web_worker_and_beat_share_image_and_environment():
+def test_web_workers_and_beat_share_image_and_environment():
     services = load_compose()["services"]
-    web, worker, beat = services["web"], services["worker"], services["beat"]
+    web, *others = (services[name] for name in APP_SERVICES)
 
-    assert web["build"] == worker["build"] == beat["build"] == "."
-    assert web["image"] == worker["image"] == beat["image"] == "tandem:latest"
-    assert environment_of(web) == environment_of(worker) == environment_of(beat)
+    for other in others:
+        assert web["build"] == other["build"] == "."
+        assert web["image"] == other["image"] == "tandem:latest"
+        assert environment_of(web) == environment_of(other)
 
 
 @pytest.mark.parametrize("service_name", APP_SERVICES)
@@ -320,6 +321,29 @@ def test_worker_runs_celery():
 
     assert worker["command"] == ["celery", "-A", "reviewapp", "worker", "--loglevel=INFO"]
     assert "ports" not in worker
+
+
+def test_the_ranking_worker_alone_takes_the_queue_the_settings_send_trainings_to(tmp_path):
+    ranking = load_compose()["services"]["ranking"]
+    env = resolved_environment("ranking", SAMPLE_DOTENV)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'tandem.sqlite3'}"
+    probe = ("import json, django; django.setup(); from django.conf import settings; "
+             "print(json.dumps([settings.CELERY_TASK_DEFAULT_QUEUE, settings.RANKING_QUEUE]))")
+    base = {k: v for k, v in os.environ.items() if k not in settings_env_names()}
+    base.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "reviewapp.settings"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    default, trainings = json.loads(result.stdout.splitlines()[-1])
+    assert (default, trainings) == ("tandem", "tandem-ranking")
+    assert ranking["command"] == ["celery", "-A", "reviewapp", "worker", "--loglevel=INFO",
+                                  "-Q", trainings, "--concurrency=1", "-n", "ranking@%h"]
+    assert "-Q" not in load_compose()["services"]["worker"]["command"]  # `worker`: the default
+    assert ranking["stop_grace_period"] == "60s"
+    assert "ports" not in ranking
 
 
 def test_beat_runs_celery_beat_once_with_its_schedule_file_in_var():
