@@ -338,6 +338,8 @@ for slug in (SLUG, SMALL_SLUG, PAIRS_SLUG):
     settings = services.settings_for(project, "title_abstract")
     services.update_settings(settings, user=User.objects.get(username="lead"), order=ORDER)
 if ORDER == "relevance":
+    from django.conf import settings as conf
+    out["cooldown"] = conf.RANKING_COOLDOWN  # the next training waits this x the last's length
     project = Project.objects.get(slug=SLUG)
     a, b = (User.objects.get(username=u) for u in ("rev01", "rev02"))
     first = list(Record.objects.filter(project=project).order_by("id")[:10])

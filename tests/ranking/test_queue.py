@@ -157,6 +157,26 @@ def test_the_features_are_made_again_only_when_the_records_change(cast, settings
     assert path.stat().st_mtime_ns != first  # made again with the new record
 
 
+def test_the_features_stay_in_memory_while_their_file_is_the_one_read(cast, settings):
+    made = records(cast, 6, 6)
+    decide(made, cast)
+    ids = sorted(r.pk for r in made)
+    first = services.features(cast.project, TA, ids)  # made and written
+
+    again = services.features(cast.project, TA, ids)
+    assert again is first  # not read from the file again
+
+    path = settings.RANKING_CACHE_DIR / f"features-{cast.project.pk}-{TA}.npz"
+    path.write_bytes(path.read_bytes())  # another process wrote the file since
+    reread = services.features(cast.project, TA, ids)
+    assert reread is not first
+    assert (reread != first).nnz == 0  # the same features, from the file
+
+    others = services.features(cast.project, TA, ids[:-1])  # another set of records
+    assert others.shape[0] == len(ids) - 1
+    assert services.features(cast.project, TA, ids) is not reread  # made again
+
+
 def test_a_training_writes_the_head_of_the_order_and_the_rest_follows_in_import_order(
         cast, settings):
     settings.RANKING_SCORED_MAX = 4
