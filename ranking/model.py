@@ -128,6 +128,6 @@ def fit_scores(X, labelled: np.ndarray, labels: np.ndarray, *, seed: int = 0) ->
 # schedule) cost up to 0.02 WSS@95 on a topic and was the one difference left between our
 # ELAS u4 and ASReview's (bench/README.md, "Prioritised screening"). In the app the debounce
 # bounds the cost, not this number: one training per stage at a time, the next one waiting
-# three times the last one's length (services.cooldown), so with many reviewers a training
-# covers every decision that came in while the last one ran.
+# RANKING_COOLDOWN times the last one's length (services.cooldown), so with many reviewers a
+# training covers every decision that came in since the last one.
 RETRAIN_EVERY = 1

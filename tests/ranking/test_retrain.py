@@ -3,7 +3,7 @@ runs twice at once, in the worker as in the service."""
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -157,7 +157,7 @@ def test_trainings_go_to_the_ranking_queue_and_a_worker_on_it_runs_them(
                .values_list("record_id", flat=True)) == {r.pk for r in made[10:]}
 
 
-def test_the_next_training_waits_three_times_the_last_ones_length(cast):
+def test_the_next_training_waits_the_cooldown_times_the_last_ones_length(cast, settings):
     pid = cast.project.pk
     services.note_decisions(pid, TA, n=5)
     services.retrain(pid, TA, state(cast.project).token)
@@ -166,9 +166,34 @@ def test_the_next_training_waits_three_times_the_last_ones_length(cast):
 
     now = timezone.now()
     done.last_seconds, done.last_finished_at = 4.0, now - timedelta(seconds=2)
-    assert services.cooldown(done, now) == 10.0  # 3 x 4 s, 2 s of which have passed
+    assert settings.RANKING_COOLDOWN == 19  # the default: retraining <= 5% of the time
+    assert services.cooldown(done, now) == 74.0  # 19 x 4 s, 2 s of which have passed
+    settings.RANKING_COOLDOWN = 3
+    assert services.cooldown(done, now) == 10.0  # 3 x 4 s - 2 s
     done.last_finished_at = now - timedelta(seconds=13)
     assert services.cooldown(done, now) == 0.0
+
+
+@pytest.mark.redis
+def test_a_training_due_in_its_cooldown_waits_in_the_queue_until_it_ends(
+        transactional_db, cast, settings):
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-cooldown"
+    settings.RANKING_QUEUE = queue
+    redis = Redis.from_url(settings.CELERY_BROKER_URL)
+    redis.delete(queue)
+    pid = cast.project.pk
+    ended = timezone.now()
+    RankingState.objects.create(project=cast.project, stage=TA, last_seconds=2.0,
+                                last_finished_at=ended)
+    try:
+        assert services.note_decisions(pid, TA, n=1) is True
+        (message,) = [json.loads(m) for m in redis.lrange(queue, 0, -1)]
+    finally:
+        redis.delete(queue)
+    assert message["headers"]["task"] == "ranking.retrain"
+    eta = datetime.fromisoformat(message["headers"]["eta"])
+    # 19 x 2 s after the last one ended (the wait is counted when the training is queued).
+    assert ended + timedelta(seconds=37.9) <= eta <= ended + timedelta(seconds=39)
 
 
 @pytest.mark.django_db(transaction=True)  # the block is the outermost transaction, as in the worker
