@@ -3,6 +3,7 @@ runs twice at once, in the worker as in the service."""
 
 import json
 import time
+import uuid
 from datetime import datetime, timedelta
 
 import psycopg
@@ -122,20 +123,31 @@ def test_votes_retrain_in_the_worker_one_run_at_a_time(transactional_db, cast, c
                .values_list("record_id", flat=True)) == {r.pk for r in made[16:]}
 
 
-@pytest.mark.redis
-def test_trainings_go_to_the_ranking_queue_and_a_worker_on_it_runs_them(
-        transactional_db, cast, settings):
-    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-ranking"
+@pytest.fixture
+def ranking_queue(settings):
+    """Trainings sent to a Redis queue of this test's own, which no worker takes unless the
+    test starts one on it: (queue name, Redis client)."""
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-ranking-{uuid.uuid4().hex[:6]}"
     settings.RANKING_QUEUE = queue
     redis = Redis.from_url(settings.CELERY_BROKER_URL)
+    yield queue, redis
     redis.delete(queue)
+
+
+def waiting(redis, queue) -> list[dict]:
+    return [json.loads(m) for m in redis.lrange(queue, 0, -1)]
+
+
+@pytest.mark.redis
+def test_trainings_go_to_the_ranking_queue_and_a_worker_on_it_runs_them(
+        transactional_db, cast, ranking_queue):
+    queue, redis = ranking_queue
     made = records(cast, 6, 6)
     for record in made[:10]:  # 5 of each kind settled
         settle(record, "include" if record.kind == "relevant" else "exclude", cast)
 
     # No worker takes that queue yet: the one training the votes queued waits there.
-    waiting = [json.loads(m) for m in redis.lrange(queue, 0, -1)]
-    assert [m["headers"]["task"] for m in waiting] == ["ranking.retrain"]
+    assert [m["headers"]["task"] for m in waiting(redis, queue)] == ["ranking.retrain"]
     assert state(cast.project).token != ""
 
     worker = start_celery_worker("ranking", queue=queue)
@@ -151,7 +163,6 @@ def test_trainings_go_to_the_ranking_queue_and_a_worker_on_it_runs_them(
             pytest.fail(f"the ranking worker did not train: {list(Training.objects.values())}")
     finally:
         stop_celery_worker(worker)
-        redis.delete(queue)
     assert last.outcome == Training.Outcome.SCORED
     assert set(Priority.objects.filter(project=cast.project, stage=TA)
                .values_list("record_id", flat=True)) == {r.pk for r in made[10:]}
@@ -176,20 +187,14 @@ def test_the_next_training_waits_the_cooldown_times_the_last_ones_length(cast, s
 
 @pytest.mark.redis
 def test_a_training_due_in_its_cooldown_waits_in_the_queue_until_it_ends(
-        transactional_db, cast, settings):
-    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-cooldown"
-    settings.RANKING_QUEUE = queue
-    redis = Redis.from_url(settings.CELERY_BROKER_URL)
-    redis.delete(queue)
+        transactional_db, cast, ranking_queue):
+    queue, redis = ranking_queue
     pid = cast.project.pk
     ended = timezone.now()
     RankingState.objects.create(project=cast.project, stage=TA, last_seconds=2.0,
                                 last_finished_at=ended)
-    try:
-        assert services.note_decisions(pid, TA, n=1) is True
-        (message,) = [json.loads(m) for m in redis.lrange(queue, 0, -1)]
-    finally:
-        redis.delete(queue)
+    assert services.note_decisions(pid, TA, n=1) is True
+    (message,) = waiting(redis, queue)
     assert message["headers"]["task"] == "ranking.retrain"
     eta = datetime.fromisoformat(message["headers"]["eta"])
     # 19 x 2 s after the last one ended (the wait is counted when the training is queued).

@@ -171,6 +171,22 @@ def run_manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProc
     )
 
 
+def settings_probe(service_name: str, code: str, tmp_path: Path) -> str:
+    """The last line `code` prints, run after django.setup() with the environment compose
+    gives `service_name` (the database in `tmp_path`)."""
+    env = resolved_environment(service_name, SAMPLE_DOTENV)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'tandem.sqlite3'}"
+    base = {k: v for k, v in os.environ.items() if k not in settings_env_names()}
+    base.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code], cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "reviewapp.settings"},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1]
+
+
 # --- the settings' variables ---------------------------------------------------------------
 
 
@@ -325,19 +341,10 @@ def test_worker_runs_celery():
 
 def test_the_ranking_worker_alone_takes_the_queue_the_settings_send_trainings_to(tmp_path):
     ranking = load_compose()["services"]["ranking"]
-    env = resolved_environment("ranking", SAMPLE_DOTENV)
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'tandem.sqlite3'}"
-    probe = ("import json, django; django.setup(); from django.conf import settings; "
+    probe = ("import json; from django.conf import settings; "
              "print(json.dumps([settings.CELERY_TASK_DEFAULT_QUEUE, settings.RANKING_QUEUE]))")
-    base = {k: v for k, v in os.environ.items() if k not in settings_env_names()}
-    base.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**base, **env, "DJANGO_SETTINGS_MODULE": "reviewapp.settings"},
-    )
 
-    assert result.returncode == 0, result.stderr
-    default, trainings = json.loads(result.stdout.splitlines()[-1])
+    default, trainings = json.loads(settings_probe("ranking", probe, tmp_path))
     assert (default, trainings) == ("tandem", "tandem-ranking")
     assert ranking["command"] == ["celery", "-A", "reviewapp", "worker", "--loglevel=INFO",
                                   "-Q", trainings, "--concurrency=1", "-n", "ranking@%h"]
@@ -361,10 +368,8 @@ def test_beat_runs_celery_beat_once_with_its_schedule_file_in_var():
 
 
 def test_beat_schedules_registered_tasks_with_the_environment_compose_gives_it(tmp_path):
-    env = resolved_environment("beat", SAMPLE_DOTENV)
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'tandem.sqlite3'}"
     probe = (
-        "import json, django; django.setup(); "
+        "import json; "
         "from reviewapp.celery import app; app.loader.import_default_modules(); "
         "print(json.dumps({'file': app.conf.beat_schedule_filename, "
         "'tasks': {k: [v['task'], v['task'] in app.tasks, v['schedule']] "
@@ -372,15 +377,8 @@ def test_beat_schedules_registered_tasks_with_the_environment_compose_gives_it(t
         "'stale': [django.conf.settings.JOB_STALE_AFTER, "
         "django.conf.settings.JOB_QUEUED_STALE_AFTER]}))"
     )
-    base = {k: v for k, v in os.environ.items() if k not in settings_env_names()}
-    base.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**base, **env, "DJANGO_SETTINGS_MODULE": "reviewapp.settings"},
-    )
 
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.splitlines()[-1]) == {
+    assert json.loads(settings_probe("beat", probe, tmp_path)) == {
         "file": str(ROOT / "var" / "celerybeat-schedule"),
         "tasks": {"sweep-stale-jobs": ["projects.sweep_jobs", True, 60],
                   "purge-expired-job-files": ["projects.purge_job_files", True, 3600]},
