@@ -232,9 +232,9 @@ RANKING_CACHE_DIR = Path(env("RANKING_CACHE_DIR", str(VAR_DIR / "ranking")))
 RANKING_SCORED_MAX = int(env("RANKING_SCORED_MAX") or "5000")
 # After a retraining, the next one of the same stage waits this many times its length: the
 # share of time a stage spends retraining while people screen is at most 1 / (1 + this). At
-# 19 (5%), 20 reviewers of a 100,000-record stage in relevance order get the next record as
-# fast as in import order; at 3 (25%) p95 was 1.7x that between trainings on a saturated
-# machine, at 9 (10%) 2.1x (bench/README.md, "With relevance order").
+# 19 (5%), 20 reviewers of a 100,000-record stage in relevance order got the next record with
+# p95 1.0-1.4x that of import order; at 3 (25%) and 9 (10%) the decisions that overlap a
+# training made p95 2 to 7 times higher (bench/README.md, "With relevance order").
 RANKING_COOLDOWN = float(env("RANKING_COOLDOWN") or "19")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
