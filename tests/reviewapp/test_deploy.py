@@ -160,15 +160,21 @@ def dockerfile_cmd() -> list[str]:
     return json.loads(cmd)
 
 
-def run_manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    """manage.py in a fresh interpreter, with only `env` for the variables the settings read."""
+def fresh_python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Python in a fresh interpreter at the project's root, with only `env` for the variables
+    the settings read."""
     base = {k: v for k, v in os.environ.items() if k not in settings_env_names()}
     base.pop("DJANGO_SETTINGS_MODULE", None)  # this test run uses tests.settings
     base.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests, never deployed
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120,
     )
+
+
+def run_manage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """manage.py in a fresh interpreter, with only `env` for the variables the settings read."""
+    return fresh_python(["manage.py", *args], env)
 
 
 def settings_probe(service_name: str, code: str, tmp_path: Path) -> str:
@@ -176,13 +182,8 @@ def settings_probe(service_name: str, code: str, tmp_path: Path) -> str:
     gives `service_name` (the database in `tmp_path`)."""
     env = resolved_environment(service_name, SAMPLE_DOTENV)
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'tandem.sqlite3'}"
-    base = {k: v for k, v in os.environ.items() if k not in settings_env_names()}
-    base.pop("DJANGO_SETTINGS_MODULE", None)
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); " + code], cwd=ROOT,
-        capture_output=True, text=True, timeout=120,
-        env={**base, **env, "DJANGO_SETTINGS_MODULE": "reviewapp.settings"},
-    )
+    env["DJANGO_SETTINGS_MODULE"] = "reviewapp.settings"
+    result = fresh_python(["-c", "import django; django.setup(); " + code], env)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()[-1]
 
